@@ -1,0 +1,67 @@
+"""A two-layer network: affine → ReLU → affine → softmax cross-entropy."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlcourse.ref.activations import relu_backward, relu_forward
+from dlcourse.ref.layers import affine_backward, affine_forward
+from dlcourse.ref.losses import softmax_cross_entropy
+
+Params = dict[str, np.ndarray]
+
+
+def init_two_layer(
+    input_dim: int,
+    hidden_dim: int,
+    num_classes: int,
+    rng: np.random.Generator | int | None = 0,
+    weight_scale: float | None = None,
+) -> Params:
+    """Parameters W1 (D, H), b1 (H,), W2 (H, C), b2 (C,) in float64.
+
+    Weights are Gaussian with standard deviation ``weight_scale``; by default He's
+    √(2 / fan_in), which keeps the variance of ReLU activations roughly constant per layer.
+    Biases start at zero.
+    """
+    rng = np.random.default_rng(rng)
+    s1 = np.sqrt(2.0 / input_dim) if weight_scale is None else weight_scale
+    s2 = np.sqrt(2.0 / hidden_dim) if weight_scale is None else weight_scale
+    return {
+        "W1": s1 * rng.standard_normal((input_dim, hidden_dim)),
+        "b1": np.zeros(hidden_dim),
+        "W2": s2 * rng.standard_normal((hidden_dim, num_classes)),
+        "b2": np.zeros(num_classes),
+    }
+
+
+def two_layer_net(
+    params: Params, X: np.ndarray, y: np.ndarray | None = None, reg: float = 0.0
+) -> np.ndarray | tuple[float, Params]:
+    """Scores, or loss and gradients, of  X → affine → ReLU → affine → softmax-CE.
+
+    Args:
+        params: W1 (D, H), b1 (H,), W2 (H, C), b2 (C,).
+        X: (N, D) inputs.
+        y: (N,) integer labels, or None to get the scores only.
+        reg: L2 strength; the loss adds ½·reg·(‖W1‖² + ‖W2‖²) (biases are not penalized),
+            so each weight gradient gains reg·W.
+
+    Returns:
+        scores (N, C) when ``y`` is None, else ``(loss, grads)`` with grads shaped like params.
+    """
+    h, cache1 = affine_forward(X, params["W1"], params["b1"])
+    a, cache_relu = relu_forward(h)
+    scores, cache2 = affine_forward(a, params["W2"], params["b2"])
+    if y is None:
+        return scores
+
+    data_loss, dscores = softmax_cross_entropy(scores, y)
+    W1, W2 = params["W1"], params["W2"]
+    loss = data_loss + 0.5 * reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
+
+    da, dW2, db2 = affine_backward(dscores, cache2)
+    dh = relu_backward(da, cache_relu)
+    _, dW1, db1 = affine_backward(dh, cache1)
+    grads = {"W1": dW1 + reg * W1, "b1": db1, "W2": dW2 + reg * W2, "b2": db2}
+    return float(loss), grads
