@@ -1,0 +1,124 @@
+"""Element-wise activations in PyTorch: the twin of :mod:`dlcourse.ref.activations`.
+
+Same caches as the reference: ReLU keeps its input x; sigmoid and tanh keep their *output*,
+because σ'(x) = σ(x)(1 − σ(x)) and tanh'(x) = 1 − tanh(x)². The ``torch.autograd.Function``s
+:class:`ReLU`, :class:`Sigmoid` and :class:`Tanh` run these backward passes under ``loss.backward()``;
+:func:`relu`, :func:`sigmoid` and :func:`tanh` are their one-call forms.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def relu_forward(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """out = max(0, x). x: any shape. Returns (out, cache=x)."""
+    return x.clamp(min=0), x
+
+
+def relu_backward(dout: torch.Tensor, cache: torch.Tensor) -> torch.Tensor:
+    """dx = dout · 1[x > 0] (the subgradient 0 is used at x = 0, as PyTorch does). Shapes as x."""
+    x = cache
+    return dout * (x > 0)
+
+
+def _stable_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """σ(x) for a floating tensor, exponentiating only non-positive numbers (see :func:`sigmoid`)."""
+    z = torch.exp(-x.abs())
+    return torch.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def _as_float(x: torch.Tensor) -> torch.Tensor:
+    """x itself when floating, else x as float64 (integer inputs get the reference's dtype)."""
+    if not isinstance(x, torch.Tensor):
+        x = torch.as_tensor(x)
+    return x if x.is_floating_point() else x.to(torch.float64)
+
+
+def sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """σ(x) = 1 / (1 + e^{−x}), computed without overflow for any x. x: any shape.
+
+    For x ≥ 0 the textbook form is safe; for x < 0 the equivalent e^{x} / (1 + e^{x})
+    only exponentiates non-positive numbers, so nothing overflows. Integer inputs give float64.
+    Differentiable: autograd runs the written-out :func:`sigmoid_backward` (via :class:`Sigmoid`).
+    """
+    return Sigmoid.apply(_as_float(x))
+
+
+def sigmoid_forward(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """out = σ(x). x: any shape. Returns (out, cache=out)."""
+    out = _stable_sigmoid(_as_float(x))
+    return out, out
+
+
+def sigmoid_backward(dout: torch.Tensor, cache: torch.Tensor) -> torch.Tensor:
+    """dx = dout · σ(x)(1 − σ(x)), with cache = σ(x). Shapes as x."""
+    s = cache
+    return dout * s * (1.0 - s)
+
+
+def tanh_forward(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """out = tanh(x). x: any shape. Returns (out, cache=out)."""
+    out = torch.tanh(x)
+    return out, out
+
+
+def tanh_backward(dout: torch.Tensor, cache: torch.Tensor) -> torch.Tensor:
+    """dx = dout · (1 − tanh(x)²), with cache = tanh(x). Shapes as x."""
+    t = cache
+    return dout * (1.0 - t * t)
+
+
+class ReLU(torch.autograd.Function):
+    """``ReLU.apply(x)`` = max(0, x), differentiated by :func:`relu_backward`. Shapes as x."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        out, cache = relu_forward(x)
+        ctx.save_for_backward(cache)
+        return out
+
+    @staticmethod
+    def backward(ctx, dout: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        (x,) = ctx.saved_tensors
+        return relu_backward(dout, x)
+
+
+class Sigmoid(torch.autograd.Function):
+    """``Sigmoid.apply(x)`` = σ(x), differentiated by :func:`sigmoid_backward`. Shapes as x."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        out, cache = sigmoid_forward(x)
+        ctx.save_for_backward(cache)
+        return out
+
+    @staticmethod
+    def backward(ctx, dout: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        (s,) = ctx.saved_tensors
+        return sigmoid_backward(dout, s)
+
+
+class Tanh(torch.autograd.Function):
+    """``Tanh.apply(x)`` = tanh(x), differentiated by :func:`tanh_backward`. Shapes as x."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        out, cache = tanh_forward(x)
+        ctx.save_for_backward(cache)
+        return out
+
+    @staticmethod
+    def backward(ctx, dout: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        (t,) = ctx.saved_tensors
+        return tanh_backward(dout, t)
+
+
+def relu(x: torch.Tensor) -> torch.Tensor:
+    """max(0, x) with the written-out backward. x: any shape; returns the same shape."""
+    return ReLU.apply(x)
+
+
+def tanh(x: torch.Tensor) -> torch.Tensor:
+    """tanh(x) with the written-out backward. x: any shape; returns the same shape."""
+    return Tanh.apply(x)

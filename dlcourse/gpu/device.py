@@ -1,0 +1,41 @@
+"""Picking a device and moving arrays between NumPy and PyTorch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def default_device() -> torch.device:
+    """``cuda`` when a CUDA device is available, else ``cpu``."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def to_tensor(
+    array: Any, device: torch.device | str | None = None, dtype: torch.dtype | None = None
+) -> torch.Tensor:
+    """A tensor holding ``array`` (NumPy array, tensor, list or scalar), of the same shape.
+
+    Args:
+        array: anything ``np.asarray`` accepts, or a tensor.
+        device: target device; None leaves a tensor where it is and puts anything else on
+            :func:`default_device`.
+        dtype: target dtype; None keeps the array's own (float64 stays float64, int64 stays int64).
+
+    Returns:
+        A tensor on ``device``. It may share memory with ``array`` when no copy is needed
+        (a CPU NumPy array of a supported dtype going to the CPU).
+    """
+    if isinstance(array, torch.Tensor):
+        return array.to(device=array.device if device is None else device, dtype=dtype)
+    device = default_device() if device is None else torch.device(device)
+    return torch.as_tensor(np.asarray(array), device=device, dtype=dtype)
+
+
+def to_numpy(tensor: Any) -> np.ndarray:
+    """A NumPy array holding ``tensor``'s values (detached, copied to the CPU); arrays pass through."""
+    if isinstance(tensor, torch.Tensor):
+        return tensor.detach().cpu().numpy()
+    return np.asarray(tensor)

@@ -1,0 +1,62 @@
+"""nbgrader configuration of the dlcourse course.
+
+Read by the ``nbgrader`` command-line apps and, explicitly, by ``dlcourse`` (nbgrader's Python
+API does not read this file by itself). ``dlcourse`` pins ``CourseDirectory.root`` to the folder
+holding this file, so every path below is relative to the course root.
+"""
+
+import os
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.converters import GenerateAssignment
+
+c = get_config()  # noqa: F821 -- injected by the traitlets config loader
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+# --- Course layout -------------------------------------------------------------------------
+# One id for the gradebook and the exchange; dlcourse runs no JupyterHub exchange.
+c.CourseDirectory.course_id = "dlcourse"
+# Instructor notebooks (solutions + hidden tests) live in solutions/, the generated student
+# notebooks in notebooks/: the folder names say what they hold and students clone notebooks/.
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+# The gradebook sits next to this file whatever the working directory (nbgrader's default is
+# relative to the cwd), and is gitignored: grades never go into the repository.
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_HERE, "gradebook.db")
+
+# --- Autograding ---------------------------------------------------------------------------
+# nbgrader's default of 30 s per cell is too short for the training cells of later lectures
+# (a few epochs on 2 CPU cores take a minute or two). 300 s leaves room for a slow student
+# machine while still stopping an infinite loop. nbgrader's Execute subclasses nbconvert's
+# ExecutePreprocessor, so this setting reaches both.
+c.ExecutePreprocessor.timeout = 300
+# A student who deletes a locked or test cell gets it back instead of silently losing the
+# points that cell carries.
+c.OverwriteCells.add_missing_cells = True
+
+# --- Releases ------------------------------------------------------------------------------
+# What a student sees in place of a solution: a stub that fails loudly (so the test cells
+# below it report an error, not a confusing NameError) and says what to do.
+c.ClearSolutions.code_stub = {
+    "python": '# YOUR CODE HERE\nraise NotImplementedError("Replace this line with your solution.")'
+}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Releases are committed and a test asserts they are current, so generating one must give the
+# same bytes on every machine. nbgrader already clears outputs and execution counts; this drops
+# what the author's front end and kernel leave behind (language_info.version, execution timings,
+# collapsed/scrolled flags, widget state) and keeps only what students and nbgrader need.
+# It is a configured instance appended to generate_assignment alone: enabling the class globally
+# would also run it inside autograde, whose later steps need the nbgrader cell metadata intact.
+_release_metadata = ClearMetadataPreprocessor(
+    enabled=True,
+    clear_notebook_metadata=True,
+    clear_cell_metadata=True,
+    preserve_nb_metadata_mask={"kernelspec", ("language_info", "name")},
+    preserve_cell_metadata_mask={"nbgrader", "deletable", "editable", "tags", "jupyter", "slideshow"},
+)
+c.GenerateAssignment.preprocessors = [
+    *GenerateAssignment.class_traits()["preprocessors"].default(),
+    _release_metadata,
+]

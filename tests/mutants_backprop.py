@@ -1,0 +1,484 @@
+"""Correct alternatives and known-wrong implementations (mutants) for the 04-backprop checks.
+
+Each mutant is a mistake students really make, named after it. ``MUTANTS[check]`` lists
+``(implementation, pattern)`` pairs: the check must raise, and its message must match
+``pattern`` (so the diagnosis is tested, not only the rejection). A pattern of ``None`` means
+the student's own code crashes (its traceback is the feedback), which also scores zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+import dlcourse.ref as ref
+from dlcourse.checks import backprop as checks
+
+Impl = Callable[..., Any]
+
+
+# ----------------------------------------------------------------- affine forward
+def affine_forward_einsum(x, w, b):
+    xf = x.reshape(len(x), int(np.prod(x.shape[1:])))
+    return np.einsum("nd,dm->nm", xf, w) + b[None, :], (x, w, b)
+
+
+def affine_forward_no_bias(x, w, b):
+    return x.reshape(x.shape[0], -1) @ w, (x, w, b)
+
+
+def affine_forward_transposed_output(x, w, b):
+    return (x.reshape(x.shape[0], -1) @ w + b).T, (x, w, b)
+
+
+def affine_forward_no_flatten(x, w, b):
+    return x @ w + b, (x, w, b)
+
+
+def affine_forward_flattened_cache(x, w, b):
+    xf = x.reshape(x.shape[0], -1)
+    return xf @ w + b, (xf, w, b)
+
+
+def affine_forward_returns_out_only(x, w, b):
+    return x.reshape(x.shape[0], -1) @ w + b
+
+
+def affine_forward_calls_reference(x, w, b):
+    return ref.affine_forward(x, w, b)
+
+
+# ----------------------------------------------------------------- affine backward
+def affine_backward_loops(dout, cache):
+    x, w, b = cache
+    xf = x.reshape(x.shape[0], -1)
+    dx, dw, db = np.zeros_like(xf), np.zeros_like(w), np.zeros_like(b)
+    for n in range(xf.shape[0]):  # one example at a time: slow, but right
+        dx[n] = w @ dout[n]
+        dw += np.outer(xf[n], dout[n])
+        db += dout[n]
+    return dx.reshape(x.shape), dw, db
+
+
+def affine_backward_db_not_summed(dout, cache):
+    x, w, b = cache
+    return (dout @ w.T).reshape(x.shape), x.reshape(len(x), -1).T @ dout, dout
+
+
+def affine_backward_db_mean(dout, cache):
+    x, w, b = cache
+    return (dout @ w.T).reshape(x.shape), x.reshape(len(x), -1).T @ dout, dout.mean(axis=0)
+
+
+def affine_backward_dw_transposed(dout, cache):
+    x, w, b = cache
+    return (dout @ w.T).reshape(x.shape), dout.T @ x.reshape(len(x), -1), dout.sum(0)
+
+
+def affine_backward_dx_not_reshaped(dout, cache):
+    x, w, b = cache
+    return dout @ w.T, x.reshape(len(x), -1).T @ dout, dout.sum(0)
+
+
+def affine_backward_dw_divided_by_n(dout, cache):
+    x, w, b = cache
+    return (dout @ w.T).reshape(x.shape), x.reshape(len(x), -1).T @ dout / len(x), dout.sum(0)
+
+
+def affine_backward_dx_uses_w_not_transposed(dout, cache):
+    x, w, b = cache
+    return (dout @ w.T @ np.ones((w.shape[0], w.shape[0])) / w.shape[0]).reshape(x.shape), \
+        x.reshape(len(x), -1).T @ dout, dout.sum(0)
+
+
+# ----------------------------------------------------------------- activations
+def relu_backward_where(dout, cache):
+    return np.where(cache > 0, dout, 0.0)
+
+
+def relu_backward_ge_zero(dout, cache):
+    return dout * (cache >= 0)
+
+
+def relu_backward_mask_only(dout, cache):
+    return (cache > 0).astype(float)
+
+
+def relu_backward_mask_from_dout(dout, cache):
+    return dout * (dout > 0)
+
+
+def relu_backward_in_place(dout, cache):
+    dout[cache <= 0] = 0  # edits the caller's array
+    return dout
+
+
+def sigmoid_backward_from_cache_explicit(dout, cache):
+    s = cache
+    return dout * (s - s**2)
+
+
+def sigmoid_backward_sigma_applied_again(dout, cache):
+    s = 1 / (1 + np.exp(-cache))
+    return dout * s * (1 - s)
+
+
+def sigmoid_backward_no_dout(dout, cache):
+    return cache * (1 - cache)
+
+
+def sigmoid_backward_tanh_derivative(dout, cache):
+    return dout * (1 - cache**2)
+
+
+def sigmoid_backward_missing_one_minus(dout, cache):
+    return dout * cache
+
+
+def tanh_backward_via_cosh(dout, cache):
+    x = np.arctanh(np.clip(cache, -1 + 1e-16, 1 - 1e-16))
+    return dout / np.cosh(x) ** 2
+
+
+def tanh_backward_not_squared(dout, cache):
+    return dout * (1 - cache)
+
+
+def tanh_backward_tanh_applied_again(dout, cache):
+    return dout * (1 - np.tanh(cache) ** 2)
+
+
+def tanh_backward_no_dout(dout, cache):
+    return 1 - cache**2
+
+
+def tanh_backward_sigmoid_derivative(dout, cache):
+    return dout * cache * (1 - cache)
+
+
+# ----------------------------------------------------------------- softmax cross-entropy
+def softmax_ce_logsumexp(scores, y):
+    n = len(y)
+    m = scores.max(axis=1)
+    lse = m + np.log(np.exp(scores - m[:, None]).sum(axis=1))
+    loss = np.mean(lse - scores[np.arange(n), y])
+    probs = np.exp(scores - lse[:, None])
+    onehot = np.zeros_like(scores)
+    onehot[np.arange(n), y] = 1
+    return loss, (probs - onehot) / n
+
+
+def softmax_ce_no_max_subtraction(scores, y):
+    n = len(y)
+    e = np.exp(scores)
+    p = e / e.sum(axis=1, keepdims=True)
+    loss = -np.log(p[np.arange(n), y]).mean()
+    d = p.copy()
+    d[np.arange(n), y] -= 1
+    return loss, d / n
+
+
+def softmax_ce_sum_not_mean(scores, y):
+    loss, d = _stable(scores, y)
+    return loss * len(y), d * len(y)
+
+
+def _stable(scores, y):
+    n = len(y)
+    s = scores - scores.max(axis=1, keepdims=True)
+    logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+    d = np.exp(logp)
+    d[np.arange(n), y] -= 1
+    return -logp[np.arange(n), y].mean(), d / n
+
+
+def softmax_ce_gradient_not_divided(scores, y):
+    loss, d = _stable(scores, y)
+    return loss, d * len(y)
+
+
+def softmax_ce_gradient_sign_flipped(scores, y):
+    loss, d = _stable(scores, y)
+    return loss, -d
+
+
+def softmax_ce_forgets_onehot(scores, y):
+    loss, _ = _stable(scores, y)
+    s = scores - scores.max(axis=1, keepdims=True)
+    p = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
+    return loss, p / len(y)
+
+
+def softmax_ce_per_example_loss(scores, y):
+    n = len(y)
+    s = scores - scores.max(axis=1, keepdims=True)
+    logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+    _, d = _stable(scores, y)
+    return -logp[np.arange(n), y], d
+
+
+def softmax_ce_clipped_probabilities(scores, y):
+    # "Stabilized" by clipping probabilities instead of working in log space: wrong for large logits.
+    n = len(y)
+    s = scores - scores.max(axis=1, keepdims=True)
+    p = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
+    loss = -np.log(np.clip(p[np.arange(n), y], 1e-12, 1.0)).mean()
+    d = p.copy()
+    d[np.arange(n), y] -= 1
+    return loss, d / n
+
+
+# ----------------------------------------------------------------- numerical gradient
+def numerical_gradient_flat_view(f, x, h=1e-5):
+    grad = np.empty(x.size)
+    flat = x.reshape(-1)  # a view: writing into it perturbs x itself
+    for i in range(flat.size):
+        keep = flat[i]
+        flat[i] = keep + h
+        up = f(x)
+        flat[i] = keep - h
+        down = f(x)
+        flat[i] = keep
+        grad[i] = (up - down) / (2 * h)
+    return grad.reshape(x.shape)
+
+
+def numerical_gradient_forward_difference(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    fx = f(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        grad[i] = (f(x) - fx) / h
+        x[i] = old
+    return grad
+
+
+def numerical_gradient_divides_by_h(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        up = f(x)
+        x[i] = old - h
+        down = f(x)
+        x[i] = old
+        grad[i] = (up - down) / h
+    return grad
+
+
+def numerical_gradient_never_restores(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        x[i] += h
+        up = f(x)
+        x[i] -= 2 * h
+        down = f(x)
+        grad[i] = (up - down) / (2 * h)
+    return grad
+
+
+def numerical_gradient_perturbs_a_copy(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        grad[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return grad
+
+
+def numerical_gradient_all_at_once(f, x, h=1e-5):
+    x += h
+    up = f(x)
+    x -= 2 * h
+    down = f(x)
+    x += h
+    return np.full_like(x, (up - down) / (2 * h))
+
+
+def numerical_gradient_first_axis_only(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for i in range(x.shape[0]):  # treats x as 1-D: only x[i, 0, ...] on 2-D inputs... wrongly whole rows
+        old = x[i].copy()
+        x[i] = old + h
+        up = f(x)
+        x[i] = old - h
+        down = f(x)
+        x[i] = old
+        grad[i] = (up - down) / (2 * h)
+    return grad
+
+
+# ----------------------------------------------------------------- two-layer network
+def _parts(params, X):
+    h = X @ params["W1"] + params["b1"]
+    a = np.maximum(h, 0)
+    return h, a, a @ params["W2"] + params["b2"]
+
+
+def two_layer_net_one_function(params, X, y=None, reg=0.0):
+    W1, b1, W2, b2 = (params[k] for k in ("W1", "b1", "W2", "b2"))
+    h, a, s = _parts(params, X)
+    if y is None:
+        return s
+    n = X.shape[0]
+    z = s - s.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    loss = -logp[np.arange(n), y].sum() / n + reg / 2 * ((W1**2).sum() + (W2**2).sum())
+    ds = np.exp(logp)
+    ds[np.arange(n), y] -= 1
+    ds /= n
+    dh = (ds @ W2.T) * (h > 0)
+    return loss, {"W1": X.T @ dh + reg * W1, "b1": dh.sum(0), "W2": a.T @ ds + reg * W2, "b2": ds.sum(0)}
+
+
+def _with(params, X, y, reg, *, reg_factor=1.0, reg_bias=False, relu_mask=True, loss_reg_factor=None):
+    W1, W2 = params["W1"], params["W2"]
+    h, a, s = _parts(params, X)
+    n = X.shape[0]
+    z = s - s.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    lrf = reg_factor if loss_reg_factor is None else loss_reg_factor
+    loss = -logp[np.arange(n), y].mean() + lrf * 0.5 * reg * ((W1**2).sum() + (W2**2).sum())
+    if reg_bias:
+        loss += 0.5 * reg * ((params["b1"] ** 2).sum() + (params["b2"] ** 2).sum())
+    ds = np.exp(logp)
+    ds[np.arange(n), y] -= 1
+    ds /= n
+    dh = ds @ W2.T
+    if relu_mask:
+        dh = dh * (h > 0)
+    g = {"W1": X.T @ dh + reg_factor * reg * W1, "b1": dh.sum(0), "W2": a.T @ ds + reg_factor * reg * W2, "b2": ds.sum(0)}
+    if reg_bias:
+        g["b1"] = g["b1"] + reg * params["b1"]
+        g["b2"] = g["b2"] + reg * params["b2"]
+    return loss, g
+
+
+def two_layer_net_regularizes_biases(params, X, y=None, reg=0.0):
+    return _parts(params, X)[2] if y is None else _with(params, X, y, reg, reg_bias=True)
+
+
+def two_layer_net_reg_without_half(params, X, y=None, reg=0.0):
+    return _parts(params, X)[2] if y is None else _with(params, X, y, reg, reg_factor=2.0)
+
+
+def two_layer_net_forgets_relu_in_backward(params, X, y=None, reg=0.0):
+    return _parts(params, X)[2] if y is None else _with(params, X, y, reg, relu_mask=False)
+
+
+def two_layer_net_returns_probabilities(params, X, y=None, reg=0.0):
+    if y is None:
+        s = _parts(params, X)[2]
+        e = np.exp(s - s.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    return _with(params, X, y, reg)
+
+
+def two_layer_net_no_reg_gradient(params, X, y=None, reg=0.0):
+    return _parts(params, X)[2] if y is None else _with(params, X, y, reg, reg_factor=0.0, loss_reg_factor=1.0)
+
+
+def two_layer_net_no_hidden_activation(params, X, y=None, reg=0.0):
+    h = X @ params["W1"] + params["b1"]
+    s = h @ params["W2"] + params["b2"]
+    if y is None:
+        return s
+    return _with(params, X, y, reg)
+
+
+def two_layer_net_updates_params_in_place(params, X, y=None, reg=0.0):
+    if y is None:
+        return _parts(params, X)[2]
+    loss, g = _with(params, X, y, reg)
+    params["W1"] -= 0.0 * g["W1"] + 1e-3  # "helpfully" takes a step while computing gradients
+    return loss, g
+
+
+# ----------------------------------------------------------------- tables
+CORRECT: dict[Callable[..., None], list[Impl]] = {
+    checks.check_affine_forward: [affine_forward_einsum],
+    checks.check_affine_backward: [affine_backward_loops],
+    checks.check_relu_backward: [relu_backward_where],
+    checks.check_sigmoid_backward: [sigmoid_backward_from_cache_explicit],
+    checks.check_tanh_backward: [tanh_backward_via_cosh],
+    checks.check_softmax_cross_entropy: [softmax_ce_logsumexp],
+    checks.check_numerical_gradient: [numerical_gradient_flat_view],
+    checks.check_two_layer_net: [two_layer_net_one_function],
+}
+
+REFERENCE: dict[Callable[..., None], Impl] = {
+    checks.check_affine_forward: ref.affine_forward,
+    checks.check_affine_backward: ref.affine_backward,
+    checks.check_relu_backward: ref.relu_backward,
+    checks.check_sigmoid_backward: ref.sigmoid_backward,
+    checks.check_tanh_backward: ref.tanh_backward,
+    checks.check_softmax_cross_entropy: ref.softmax_cross_entropy,
+    checks.check_numerical_gradient: ref.numerical_gradient,
+    checks.check_two_layer_net: ref.two_layer_net,
+}
+
+# (mutant, pattern the failure message must match, fails already in the public cases?)
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+    checks.check_affine_forward: [
+        (affine_forward_no_bias, "bias b is missing", True),
+        (affine_forward_transposed_output, "one row per example", True),
+        (affine_forward_no_flatten, None, True),
+        (affine_forward_flattened_cache, "cache should be the tuple", True),
+        (affine_forward_returns_out_only, "should return a tuple", True),
+        (affine_forward_calls_reference, "called dlcourse.ref", True),
+    ],
+    checks.check_affine_backward: [
+        (affine_backward_db_not_summed, "summed over the batch", True),
+        (affine_backward_db_mean, "db is averaged", True),
+        (affine_backward_dw_transposed, "dw is transposed", True),
+        (affine_backward_dx_not_reshaped, "reshape", True),
+        (affine_backward_dw_divided_by_n, "divided by N", True),
+        (affine_backward_dx_uses_w_not_transposed, "dx has wrong values", True),
+    ],
+    checks.check_relu_backward: [
+        (relu_backward_ge_zero, "at x = 0", True),
+        (relu_backward_mask_only, "multiply the mask by dout", True),
+        (relu_backward_mask_from_dout, "not from dout", True),
+        (relu_backward_in_place, "in place", True),
+    ],
+    checks.check_sigmoid_backward: [
+        (sigmoid_backward_sigma_applied_again, "already holds σ", True),
+        (sigmoid_backward_no_dout, "multiply by dout", True),
+        (sigmoid_backward_tanh_derivative, "tanh's derivative", True),
+        (sigmoid_backward_missing_one_minus, "not σ\\(x\\)", True),
+    ],
+    checks.check_tanh_backward: [
+        (tanh_backward_not_squared, "square the output", True),
+        (tanh_backward_tanh_applied_again, "already holds tanh", True),
+        (tanh_backward_no_dout, "multiply by dout", True),
+        (tanh_backward_sigmoid_derivative, "sigmoid's derivative", True),
+    ],
+    checks.check_softmax_cross_entropy: [
+        (softmax_ce_no_max_subtraction, "subtract each row's maximum", True),
+        (softmax_ce_sum_not_mean, "take the mean", True),
+        (softmax_ce_gradient_not_divided, "N times too large", True),
+        (softmax_ce_gradient_sign_flipped, "sign is flipped", True),
+        (softmax_ce_forgets_onehot, "subtract 1 at the correct class", True),
+        (softmax_ce_per_example_loss, "return one number", True),
+        (softmax_ce_clipped_probabilities, "large scores", True),
+    ],
+    checks.check_numerical_gradient: [
+        (numerical_gradient_forward_difference, "one-sided difference", True),
+        (numerical_gradient_divides_by_h, "divide by 2h", True),
+        (numerical_gradient_never_restores, "left x changed", True),
+        (numerical_gradient_perturbs_a_copy, "change x itself in place", True),
+        (numerical_gradient_all_at_once, "wrong values", True),
+        (numerical_gradient_first_axis_only, "wrong values", True),
+    ],
+    checks.check_two_layer_net: [
+        (two_layer_net_regularizes_biases, "biases are not regularized", True),
+        (two_layer_net_reg_without_half, "factor 2", True),
+        (two_layer_net_forgets_relu_in_backward, "backpropagate through the ReLU", True),
+        (two_layer_net_returns_probabilities, "not softmax probabilities", True),
+        (two_layer_net_no_reg_gradient, "add the penalty's gradient", True),
+        (two_layer_net_no_hidden_activation, "apply ReLU", True),
+        (two_layer_net_updates_params_in_place, "in place", True),
+    ],
+}

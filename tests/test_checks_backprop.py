@@ -1,0 +1,120 @@
+"""Every 04-backprop check passes correct code and rejects each known mistake with its diagnosis."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from dlcourse.checks import CheckFailure
+from dlcourse.checks import backprop as checks
+from impersonate import as_student
+from mutants_backprop import CORRECT, MUTANTS, REFERENCE
+
+CHECKS = list(REFERENCE)
+
+
+def _id(obj) -> str:
+    return getattr(obj, "__name__", str(obj))
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["public", "hidden"])
+@pytest.mark.parametrize("check", CHECKS, ids=_id)
+def test_reference_passes(check, hidden, capfd):
+    check(as_student(REFERENCE[check]), hidden=hidden)
+    out, err = capfd.readouterr()
+    assert "passed" in out and err == "", "a passing check prints to stdout only"
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["public", "hidden"])
+@pytest.mark.parametrize(
+    "check,impl", [(c, i) for c, impls in CORRECT.items() for i in impls], ids=lambda o: _id(o)
+)
+def test_alternative_correct_implementation_passes(check, impl, hidden):
+    check(impl, hidden=hidden)
+
+
+MUTANT_CASES = [(c, m, pattern, public) for c, ms in MUTANTS.items() for m, pattern, public in ms]
+
+
+@pytest.mark.parametrize("check,mutant,pattern,public", MUTANT_CASES, ids=lambda o: _id(o) if callable(o) else "")
+def test_mutant_is_rejected_with_its_diagnosis(check, mutant, pattern, public):
+    modes = [False, True] if public else [True]
+    for hidden in modes:
+        with np.errstate(all="ignore"):  # the mutants' own overflow warnings are not under test
+            if pattern is None:
+                with pytest.raises(Exception) as info:
+                    check(mutant, hidden=hidden)
+                assert not isinstance(info.value, CheckFailure), "expected the student's code itself to fail"
+            else:
+                with pytest.raises(CheckFailure, match=pattern):
+                    check(mutant, hidden=hidden)
+
+
+def test_every_check_has_at_least_four_mutants():
+    for check in CHECKS:
+        assert len(MUTANTS[check]) >= 4, check.__name__
+
+
+def test_every_public_check_function_is_covered():
+    assert set(CHECKS) == {getattr(checks, name) for name in checks.__all__}
+
+
+def test_unfinished_stub_shows_the_students_own_error():
+    def affine_forward(x, w, b):
+        raise NotImplementedError("Replace this line with your solution.")
+
+    with pytest.raises(NotImplementedError, match="Replace this line"):
+        checks.check_affine_forward(affine_forward)
+
+
+def test_guard_catches_reference_reached_through_an_alias():
+    from dlcourse.ref import layers as hidden_alias
+
+    def affine_forward(x, w, b):
+        helper = getattr(hidden_alias, "affine_" + "forward")
+        return helper(x, w, b)
+
+    with pytest.raises(CheckFailure, match="dlcourse.ref.layers.affine_forward"):
+        checks.check_affine_forward(affine_forward)
+
+
+def test_guard_restores_a_previous_profiler():
+    import sys
+
+    calls = []
+
+    def outer(frame, event, arg):
+        calls.append(event)
+
+    sys.setprofile(outer)
+    try:
+        checks.check_relu_backward(as_student(REFERENCE[checks.check_relu_backward]))
+        assert sys.getprofile() is outer
+    finally:
+        sys.setprofile(None)
+
+
+def test_not_a_function_is_explained():
+    with pytest.raises(CheckFailure, match="should be a function"):
+        checks.check_affine_forward(np.zeros(3))
+
+
+def test_torch_tensor_answer_is_explained():
+    torch = pytest.importorskip("torch")
+
+    def affine_forward(x, w, b):
+        out = torch.from_numpy(x.reshape(len(x), -1)) @ torch.from_numpy(w) + torch.from_numpy(b)
+        return out, (x, w, b)
+
+    with pytest.raises(CheckFailure, match="torch.Tensor"):
+        checks.check_affine_forward(affine_forward)
+
+
+def test_messages_name_shapes_and_cases():
+    with pytest.raises(CheckFailure) as info:
+        checks.check_affine_backward(MUTANTS[checks.check_affine_backward][0][0])
+    message = str(info.value)
+    assert re.search(r"shape \(2, 3\), expected \(3,\)", message), message
+    assert "x of shape (2, 4)" in message
