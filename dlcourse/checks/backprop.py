@@ -267,24 +267,26 @@ def check_softmax_cross_entropy(softmax_cross_entropy: Callable[..., Any], hidde
         n = scores.shape[0]
         p = ref.softmax(scores, axis=1)
         per_example = -np.log(np.maximum(p[np.arange(n), y], 1e-300))
-        unstable = ("\n  Hint: e^s overflows for large scores: subtract each row's maximum before "
-                    "exponentiating (it does not change the softmax), and compute log-softmax as "
-                    "s − max − log Σ e^{s − max}.")
+        unstable = ("e^s overflows for large scores: subtract each row's maximum before "
+                    "exponentiating (it does not change the softmax), and compute the log-probabilities "
+                    "directly as s − max − log Σ e^{s − max}; the log of a probability that underflowed "
+                    "to 0 (or was clipped) gives a wrong loss.")
         try:
-            expect_scalar(loss, e_loss, what="loss", case=case, mistakes=[
+            expect_scalar(loss, e_loss, what="loss", case=case, nonfinite_hint=unstable, mistakes=[
                 Mistake(e_loss * n, "the loss is summed over examples; take the mean (divide by N)."),
                 Mistake(per_example, "return one number: the mean of the per-example losses."),
                 Mistake(e_loss * n / scores.size, "divide by the number of examples N, not by N·C."),
             ])
-            expect_array(dscores, e_d, what="dscores", case=case, **_grad_tolerances(), mistakes=[
+            expect_array(dscores, e_d, what="dscores", case=case, **_grad_tolerances(), nonfinite_hint=unstable,
+                         mistakes=[
                 Mistake(e_d * n, "dscores is N times too large: the loss is a mean, so divide the gradient by N too."),
                 Mistake(-e_d, "the sign is flipped: ∂L/∂s = softmax(s) − onehot(y)."),
                 Mistake(p / n, "subtract 1 at the correct class: ∂L/∂s = (softmax(s) − onehot(y)) / N."),
                 Mistake(p - np.eye(scores.shape[1])[y], "divide by N: the loss is a mean over the batch."),
             ])
         except CheckFailure as failure:
-            if "large" in case or "huge" in case:
-                raise CheckFailure(str(failure) + unstable) from None
+            if ("large" in case or "huge" in case) and unstable not in str(failure):
+                raise CheckFailure(f"{failure}\n  Hint: {unstable}") from None
             raise
         if hidden and "huge" not in case:
             numeric = ref.numerical_gradient(lambda s: ref.softmax_cross_entropy(s, y)[0], scores.copy())

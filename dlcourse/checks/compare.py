@@ -54,6 +54,7 @@ def expect_array(
     rtol: float = 1e-7,
     atol: float = 1e-9,
     mistakes: Sequence[Mistake] = (),
+    nonfinite_hint: str = "an overflow (exp of a large number) or a log/division of 0 gives inf or nan.",
 ) -> None:
     """Raise :class:`CheckFailure` unless ``got`` is an array equal to ``expected``.
 
@@ -64,6 +65,7 @@ def expect_array(
         case: a short description of the inputs ("N=2, x of shape (2, 4)").
         rtol, atol: tolerances of ``np.allclose``.
         mistakes: known wrong answers on these inputs, checked in order when values differ.
+        nonfinite_hint: what to say when ``got`` has inf/nan where ``expected`` is finite.
     """
     if hasattr(got, "detach") and hasattr(got, "numpy"):
         raise CheckFailure(f"{what} is a torch.Tensor; this exercise is NumPy — return a NumPy array ({case}).")
@@ -84,10 +86,10 @@ def expect_array(
         bad_nan = ~np.isfinite(got) & finite_expected
         if bad_nan.any():
             idx = tuple(int(i) for i in np.argwhere(bad_nan)[0])
+            where = f"contains {got[idx]} at index {idx} where" if idx else f"is {got[()]} where"
             raise CheckFailure(
-                f"{what} contains {got[idx]} at index {idx} where {expected[idx]:.6g} was expected ({case})."
-                + (_hint_for(got, mistakes, rtol, atol, shape_only=False)
-                   or "\n  Hint: an overflow (exp of a large number) or a log/division of 0 gives inf or nan.")
+                f"{what} {where} {expected[idx]:.6g} was expected ({case})."
+                + (_hint_for(got, mistakes, rtol, atol, shape_only=False) or f"\n  Hint: {nonfinite_hint}")
             )
         close = np.isclose(got, expected, rtol=rtol, atol=atol)
     if not close.all():
@@ -95,11 +97,12 @@ def expect_array(
         diff = np.where(close, 0.0, np.abs(got - expected))
         idx = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
         idx = tuple(int(i) for i in idx)
-        where = f" at index {idx}" if idx else ""
+        hint = _hint_for(got, mistakes, rtol, atol, shape_only=False)
+        if got.ndim == 0:
+            raise CheckFailure(f"{what} is {got[()]:.6g}, expected {expected[()]:.6g} ({case}).{hint}")
         raise CheckFailure(
             f"{what} has wrong values ({case}): {int((~close).sum())} of {close.size} entries differ; "
-            f"largest difference{where}: got {got[idx]:.6g}, expected {expected[idx]:.6g}."
-            + _hint_for(got, mistakes, rtol, atol, shape_only=False)
+            f"largest difference at index {idx}: got {got[idx]:.6g}, expected {expected[idx]:.6g}.{hint}"
         )
 
 
@@ -112,6 +115,7 @@ def expect_scalar(
     rtol: float = 1e-7,
     atol: float = 1e-9,
     mistakes: Sequence[Mistake] = (),
+    **kwargs: Any,
 ) -> None:
     """Raise :class:`CheckFailure` unless ``got`` is a real number close to ``expected``."""
     if hasattr(got, "detach") and hasattr(got, "item"):
@@ -126,7 +130,7 @@ def expect_scalar(
     if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.integer, np.floating, np.ndarray)):
         raise CheckFailure(f"{what} should be a number, got {_describe(got)} ({case}).")
     expect_array(np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64),
-                 what=what, case=case, rtol=rtol, atol=atol, mistakes=mistakes)
+                 what=what, case=case, rtol=rtol, atol=atol, mistakes=mistakes, **kwargs)
 
 
 def passed(name: str, n_cases: int, hidden: bool) -> None:

@@ -117,7 +117,7 @@ def _read_batch(stream: IO[bytes], where: str) -> tuple[np.ndarray, np.ndarray]:
     if labels.shape != (data.shape[0],):
         raise DatasetFormatError(f"{where}: {labels.shape[0]} labels for {data.shape[0]} images")
     # Each row is 1024 red, 1024 green, 1024 blue values, each plane row-major: exactly (3, 32, 32).
-    return data.reshape(-1, 32, 32, 3).transpose(0, 3, 1, 2), labels
+    return data.reshape(-1, 3, 32, 32), labels
 
 
 def read_cifar_batches(archive: str | os.PathLike[str], names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
