@@ -31,6 +31,10 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_HERE, "gradebook.db")
 # machine while still stopping an infinite loop. nbgrader's Execute subclasses nbconvert's
 # ExecutePreprocessor, so this setting reaches both.
 c.ExecutePreprocessor.timeout = 300
+# ipykernel >= 7.4 warns on the kernel's own stderr, once per notebook, that it talks over local
+# TCP without encryption; graded cells are unaffected (their output is captured separately),
+# but grading a class would print the warning hundreds of times. Kernel errors still show.
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 # A student who deletes a locked or test cell gets it back instead of silently losing the
 # points that cell carries.
 c.OverwriteCells.add_missing_cells = True

@@ -26,6 +26,7 @@ __all__ = [
     "Course",
     "find_course_root",
     "load_config",
+    "nbgrader_environment",
     "nbgrader_logger",
     "run_converter",
     "sqlite_url",
@@ -186,21 +187,27 @@ def nbgrader_logger() -> logging.Logger:
 
 
 @contextlib.contextmanager
-def _tools_on_path() -> Iterator[None]:
-    """Make the ``alembic`` script of this Python's environment findable while nbgrader runs.
+def nbgrader_environment() -> Iterator[None]:
+    """What every call into nbgrader runs inside: its tools on ``PATH``, its known warnings silenced.
 
-    nbgrader creates a new gradebook by running ``alembic`` as a subprocess found on ``PATH``;
-    when ``dlcourse`` is started as ``.venv/bin/dlcourse`` without activating the environment
-    that lookup fails with ``FileNotFoundError: 'alembic'``.
+    - nbgrader creates a new gradebook by running ``alembic`` as a subprocess found on ``PATH``;
+      when ``dlcourse`` is started as ``.venv/bin/dlcourse`` without activating the environment,
+      that fails with ``FileNotFoundError: 'alembic'``. The environment's ``bin`` is prepended.
+    - nbgrader 0.9 with SQLAlchemy 2 emits ``SAWarning: Object of type <SubmittedAssignment> not
+      in session`` on every autograde; it is harmless and would bury real messages.
     """
-    bindir = str(Path(sys.executable).parent)
-    if shutil.which("alembic") is not None or not (Path(bindir) / "alembic").exists():
-        yield
-        return
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
     old = os.environ.get("PATH", "")
-    os.environ["PATH"] = bindir + os.pathsep + old
+    bindir = Path(sys.executable).parent
+    if shutil.which("alembic") is None and (bindir / "alembic").exists():
+        os.environ["PATH"] = str(bindir) + os.pathsep + old
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)
+            yield
     finally:
         os.environ["PATH"] = old
 
@@ -213,7 +220,7 @@ def run_converter(app: Any, action: str) -> str:
     """
     from nbgrader.utils import capture_log
 
-    with _tools_on_path():
+    with nbgrader_environment():
         result = capture_log(app)
     if not result.get("success"):
         raise CourseError(f"nbgrader could not {action}:\n{nbgrader_error_text(result)}")

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlcourse.course.config import Course, nbgrader_logger, run_converter
+from dlcourse.course.config import Course, nbgrader_environment, nbgrader_logger, run_converter
 from dlcourse.course.errors import CourseError
 from dlcourse.course.notebook import notebook_model, read_notebook
 from dlcourse.course.release import check_sources, generate_assignment, sandbox
@@ -168,7 +168,7 @@ def _read_scores(
     from nbgrader.api import Gradebook
 
     scores = []
-    with Gradebook(course.db_url, course.course_id) as gb:
+    with nbgrader_environment(), Gradebook(course.db_url, course.course_id) as gb:
         for notebook_id, ids in zip(notebook_ids, grade_ids):
             nb = gb.find_submission_notebook(notebook_id, name, student)
             grades = {g.name: (float(g.score or 0.0), float(g.max_score)) for g in nb.grades}

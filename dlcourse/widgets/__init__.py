@@ -1,1 +1,32 @@
-"""TODO"""
+"""Interactive figures for the lecture notebooks, one module per topic.
+
+- ``dlcourse.widgets.backprop``  04-backprop: train a two-layer net on 2-D data; decision regions,
+  loss and accuracy curves (``training_dashboard``, ``show_training``).
+- ``dlcourse.widgets.compat``    what keeps widgets working on ipywidgets 7.7 (Colab) and 8.x,
+  with or without a front end (``show_figure``, ``is_headless``).
+
+Every widget module has the same three layers: pure compute functions (NumPy), pure plotting
+functions (matplotlib's object-oriented API, drawing on an ``ax``/``fig`` they are given) and a
+thin ipywidgets wrapper that trains/recomputes on demand and renders into an ``Output``.
+Widgets run headless: a notebook executed by nbclient, nbval or nbgrader records their figures.
+
+This package imports neither matplotlib nor ipywidgets; its modules import them inside the
+functions that draw, so ``import dlcourse.widgets.backprop`` is cheap too. Submodules load on
+first attribute access: ``dlcourse.widgets.backprop`` works after ``import dlcourse.widgets``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name.startswith("_"):
+        raise AttributeError(name)
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise  # the submodule exists but one of its imports is missing: say so
+        raise AttributeError(f"module {__name__!r} has no attribute or submodule {name!r}") from None

@@ -9,12 +9,15 @@ the traits ``value/min/max/step/base/description/continuous_update/readout_forma
 - ``description_allow_html``: descriptions stay plain text; markup goes into an ``HTML`` widget.
 - ``tooltip`` on anything but ``Button``: 8.x renamed ``description_tooltip`` to ``tooltip`` and
   deprecated the old name, so neither spelling works warning-free on both versions.
-- style keys added in 8.x (``handle_color``, ``text_color``, ``font_size``, ``font_weight``
-  on labels and sliders, ...): only ``description_width`` is used.
+- ``tabbable`` and ``behavior`` (on every widget / slider in 8.x only).
+- style keys added in 8.x (``text_color``, ``font_size``, ``font_style``, ... on labels, sliders and
+  buttons): only ``description_width`` is used.
+- ``Layout.border`` (8.x splits it into ``border_top`` … ``border_left``) and ``overflow_x`` /
+  ``overflow_y`` (gone in 8.x): 7.7-only or 8-only spellings, so neither.
 - widgets added in 8.x (``Stack``, ``TagsInput``, ``ColorsInput``, ``Datetime``, ...).
 - ``Output.append_display_data``: it needs a running IPython, which a headless run lacks.
 
-``EIGHT_ONLY`` lists these names so a test can prove the widget modules never mention them.
+``NOT_PORTABLE`` lists these names so a test can prove the widget modules never use them.
 
 The display strategy (:func:`show_figure`): inside a kernel, a figure is displayed *through* the
 ``Output`` widget (``with out: display(...)``), which is the path that Colab, JupyterLab and
@@ -33,25 +36,37 @@ if TYPE_CHECKING:  # only for annotations: importing this module stays free of m
     import ipywidgets
     from matplotlib.figure import Figure
 
-__all__ = ["EIGHT_ONLY", "is_headless", "figure_bundle", "show_figure"]
+__all__ = ["NOT_PORTABLE", "is_headless", "figure_bundle", "show_figure"]
 
-# Names that exist only in ipywidgets 8 (or changed meaning there); the widget modules avoid them.
-EIGHT_ONLY: frozenset[str] = frozenset(
+# Names missing from, or different in, one of ipywidgets 7.7 and 8.x; the widget modules avoid them.
+NOT_PORTABLE: frozenset[str] = frozenset(
     {
         "description_allow_html",
-        "description_tooltip",  # deprecated in 8; see the module docstring for tooltip
-        "handle_color",
+        "description_tooltip",  # 7.7's name, deprecated in 8.x (which calls it tooltip)
         "text_color",
         "font_size",
         "font_style",
         "font_variant",
+        "font_family",
         "text_decoration",
+        "border",
+        "border_top",
+        "border_right",
+        "border_bottom",
+        "border_left",
+        "overflow_x",
+        "overflow_y",
+        "tabbable",
+        "behavior",
         "append_display_data",
         "Stack",
         "TagsInput",
         "ColorsInput",
+        "FloatsInput",
+        "IntsInput",
         "Datetime",
         "NaiveDatetime",
+        "Time",
     }
 )
 

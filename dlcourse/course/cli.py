@@ -1,0 +1,170 @@
+"""The ``dlcourse`` command: release, validate and autograde the course, report the environment, start JupyterLab.
+
+Exit status: 0 when everything worked, 1 when a check or grading step failed, 2 for usage and
+configuration errors. Results go to stdout, errors to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+import dlcourse
+from dlcourse.course.errors import EXIT_FAILURE, EXIT_USAGE, CourseError
+
+__all__ = ["build_parser", "lab_command", "main"]
+
+#: Folder, relative to the course root, that ``dlcourse lab`` opens (the student notebooks).
+LAB_FOLDER = "notebooks"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``dlcourse`` command and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="dlcourse",
+        description="Release, validate and autograde the dlcourse notebooks with nbgrader.",
+    )
+    parser.add_argument("--version", action="version", version=f"dlcourse {dlcourse.__version__}")
+    root_help = "course root (the folder holding nbgrader_config.py); default: found from the working directory"
+    parser.add_argument("--root", type=Path, default=None, help=root_help)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", type=Path, default=argparse.SUPPRESS, help=root_help)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("release", parents=[common], help="generate notebooks/ from solutions/ (all assignments by default)")
+    p.add_argument("names", nargs="*", metavar="NAME", help="assignment, e.g. 01-intro")
+    p = sub.add_parser(
+        "validate",
+        parents=[common],
+        help="check that releases are current, solutions score full marks and blank releases score zero",
+    )
+    p.add_argument("names", nargs="*", metavar="NAME", help="assignment, e.g. 01-intro")
+    p = sub.add_parser("autograde", parents=[common], help="grade submitted/*/NAME/ and write a CSV of grades")
+    p.add_argument("name", metavar="NAME", help="assignment to grade")
+    p.add_argument("--student", action="append", dest="students", metavar="ID", help="grade only this student (repeatable)")
+    p.add_argument("-o", "--output", type=Path, default=None, help="CSV file to write (default: <root>/grades.csv)")
+    sub.add_parser("doctor", help="print an environment report to paste into a help request")
+    p = sub.add_parser("lab", parents=[common], help="start JupyterLab on the course's notebooks/ (extra arguments go to jupyter lab)")
+    p.add_argument("lab_args", nargs=argparse.REMAINDER, metavar="ARGS", help="passed on to jupyter lab")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``dlcourse`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+    try:
+        return _COMMANDS[args.command](args, sys.stdout)
+    except CourseError as exc:
+        print(f"dlcourse {args.command}: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"dlcourse {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _root(args: argparse.Namespace) -> Path:
+    """The course root from ``--root`` (checked) or found from the working directory."""
+    from dlcourse.course.config import CONFIG_FILENAME, find_course_root
+
+    if args.root is None:
+        return find_course_root()
+    root = Path(args.root).resolve()
+    if not (root / CONFIG_FILENAME).is_file():
+        raise CourseError(f"--root {args.root}: no {CONFIG_FILENAME} there", exit_code=EXIT_USAGE)
+    return root
+
+
+def _release(args: argparse.Namespace, out: TextIO) -> int:
+    """``dlcourse release [NAME ...]``."""
+    from dlcourse.course.release import release
+
+    root = _root(args)
+    for path in release(root, args.names):
+        print(f"wrote {path.relative_to(root).as_posix()}", file=out)
+    return 0
+
+
+def _validate(args: argparse.Namespace, out: TextIO) -> int:
+    """``dlcourse validate [NAME ...]``."""
+    from dlcourse.course.validate import format_table, validate
+
+    results = validate(_root(args), args.names)
+    print(format_table(results), file=out)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        names = ", ".join(dict.fromkeys(f"{r.assignment} ({r.check})" for r in failed))
+        print(f"dlcourse validate: {len(failed)} check(s) failed: {names}", file=sys.stderr)
+        return EXIT_FAILURE
+    return 0
+
+
+def _autograde(args: argparse.Namespace, out: TextIO) -> int:
+    """``dlcourse autograde NAME``: grade, write the CSV, then fail if any submission was not graded."""
+    from dlcourse.course.grading import autograde, write_grades_csv
+
+    root = _root(args)
+    results = autograde(root, args.name, args.students)
+    if not results:
+        raise CourseError(f"no submissions of {args.name} in submitted/*/{args.name}/")
+    csv_path = write_grades_csv(results, args.output if args.output is not None else root / "grades.csv")
+    for r in results:
+        score = f"{r.score:g}/{r.max_score:g}" if r.score is not None else f"-/{r.max_score:g}"
+        print(f"{r.student}\t{score}\t{r.status}", file=out)
+    print(f"wrote {csv_path}", file=out)
+    bad = [r for r in results if not r.graded]
+    if bad:
+        listed = "\n".join(f"  {r.student}: {r.status}" for r in bad)
+        print(
+            f"dlcourse autograde: {len(bad)} of {len(results)} submission(s) of {args.name} not graded "
+            f"(they have no score in {csv_path.name}):\n{listed}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    return 0
+
+
+def _doctor(args: argparse.Namespace, out: TextIO) -> int:
+    """``dlcourse doctor``."""
+    from dlcourse.environment import doctor
+
+    doctor(file=out)
+    return 0
+
+
+def lab_command(root: Path, extra: Sequence[str] = ()) -> list[str]:
+    """The command line that starts JupyterLab on ``<root>/notebooks`` with ``extra`` arguments."""
+    return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={Path(root) / LAB_FOLDER}", *extra]
+
+
+def _lab(args: argparse.Namespace, out: TextIO) -> int:
+    """``dlcourse lab [ARGS ...]``: replace this process with JupyterLab."""
+    from dlcourse.course.config import find_course_root
+
+    root = Path(args.root).resolve() if args.root is not None else find_course_root()
+    if not (root / LAB_FOLDER).is_dir():
+        raise CourseError(f"{root / LAB_FOLDER} does not exist: run `dlcourse release` first", exit_code=EXIT_USAGE)
+    command = lab_command(root, [a for a in args.lab_args if a != "--"])
+    out.flush()
+    os.execvp(command[0], command)
+    return 0  # only reached when execvp is replaced (tests)
+
+
+_COMMANDS = {
+    "release": _release,
+    "validate": _validate,
+    "autograde": _autograde,
+    "doctor": _doctor,
+    "lab": _lab,
+}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
