@@ -57,7 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``dlcourse`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if args.command == "lab":  # options meant for jupyter lab are not ours to reject
+            args.lab_args = [*unknown, *args.lab_args]
+        elif unknown:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exc:  # --help, --version and usage errors
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
     try:

@@ -98,7 +98,13 @@ def sync_gradebook(course: Course, name: str) -> None:
     """
     check_sources(course, name)
     with sandbox(course, [name]) as tmp:
-        generate_assignment(tmp.with_config({"CourseDirectory": {"db_url": course.db_url}}), name, database=True)
+        try:
+            generate_assignment(tmp.with_config({"CourseDirectory": {"db_url": course.db_url}}), name, database=True)
+        except CourseError as exc:
+            detail = exc.message.split("\n", 1)[-1]
+            raise CourseError(
+                f"cannot record {name} in the gradebook ({course.db_url}), which autograde needs:\n{detail}"
+            ) from exc
 
 
 def students(course: Course, name: str) -> list[str]:

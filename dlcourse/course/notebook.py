@@ -90,7 +90,7 @@ def read_notebook(path: Path | str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise CourseError(f"corrupt notebook ({path.name}: {exc})") from exc
     try:
-        json.loads(text)
+        raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CourseError(f"corrupt notebook ({path.name} is not valid JSON: {exc})") from exc
     try:
@@ -162,18 +162,39 @@ def check_source_notebook(path: Path | str) -> NotebookModel:
         nb = read_notebook(path)
     except CourseError as exc:
         raise CourseError(f"{path}: {exc.message}") from exc
-    problems: list[str] = []
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            nbformat.validate(nb)
-    except nbformat.ValidationError as exc:
-        problems.append(f"not a valid nbformat {nb.nbformat}.{nb.nbformat_minor} notebook: {_first_line(exc)}")
+    problems = _format_problems(path)
     problems.extend(_cell_problems(nb))
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
         raise CourseError(f"{path} cannot be released:\n{listed}")
     return notebook_model(path, nb)
+
+
+def _format_problems(path: Path) -> list[str]:
+    """Schema problems of the file as stored (nbformat's reader silently repairs some of them).
+
+    Missing cell ids matter most: nbformat fills them in with random ids when reading, so a
+    release generated from such a file would change on every run.
+    """
+    import nbformat
+
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    version = f"{raw.get('nbformat')}.{raw.get('nbformat_minor')}"
+    problems = []
+    if (raw.get("nbformat"), raw.get("nbformat_minor", 0)) >= (4, 5):
+        missing = [i for i, cell in enumerate(raw.get("cells", [])) if not cell.get("id")]
+        if missing:
+            problems.append(
+                f"not a valid nbformat {version} notebook: cells {missing} have no 'id' "
+                "(open and save it in JupyterLab, or run nbformat's normalize)"
+            )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nbformat.validate(nbformat.from_dict(raw))
+    except nbformat.ValidationError as exc:
+        problems.append(f"not a valid nbformat {version} notebook: {_first_line(exc)}")
+    return problems
 
 
 def _cell_problems(nb: Any) -> list[str]:
