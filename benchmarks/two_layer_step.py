@@ -46,20 +46,27 @@ def numpy_blas_threads() -> tuple[str, int | None]:
     return blas[0].get("internal_api", "blas"), int(blas[0]["num_threads"])
 
 
-def median_ms(step: Callable[[], object], repeats: int, target_s: float) -> float:
-    """Median over ``repeats`` of the mean time of one step, each repeat running ≥ target_s."""
-    for _ in range(3):  # warm-up: allocator, BLAS thread pool, autograd graph caches
-        step()
-    t0 = time.perf_counter()
-    step()
-    inner = max(1, int(target_s / max(time.perf_counter() - t0, 1e-7)))
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(inner):
+def median_ms(steps: list[Callable[[], object]], repeats: int, target_s: float) -> list[float]:
+    """Median ms per step of each function over ``repeats`` rounds, each repeat running ≥ target_s.
+
+    The functions take turns within every round, so a burst of load from elsewhere on the
+    machine slows all of them alike instead of skewing one column.
+    """
+    inner = []
+    for step in steps:
+        for _ in range(3):  # warm-up: allocator, BLAS thread pool, autograd's first graph
             step()
-        samples.append((time.perf_counter() - t0) / inner)
-    return 1e3 * statistics.median(samples)
+        t0 = time.perf_counter()
+        step()
+        inner.append(max(1, int(target_s / max(time.perf_counter() - t0, 1e-7))))
+    samples: list[list[float]] = [[] for _ in steps]
+    for _ in range(repeats):
+        for step, k, out in zip(steps, inner, samples):
+            t0 = time.perf_counter()
+            for _ in range(k):
+                step()
+            out.append((time.perf_counter() - t0) / k)
+    return [1e3 * statistics.median(x) for x in samples]
 
 
 def make_steps(D: int, H: int, C: int, np_dtype: type, seed: int = 0):
@@ -117,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=None, help="timed repeats per case (median reported)")
     args = parser.parse_args(argv)
     sizes = QUICK_SIZES if args.quick else SIZES
-    repeats = args.repeats or (5 if args.quick else 15)
-    target_s = 0.02 if args.quick else 0.1
+    repeats = args.repeats or (5 if args.quick else 11)
+    target_s = 0.02 if args.quick else 0.05
 
     import torch
 
@@ -153,9 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                 tol = 1e-4 if np_dtype == np.float32 else 1e-10
                 if not all(math.isclose(first[0], f, rel_tol=tol) for f in first[1:]):
                     print(f"WARNING: first-step losses differ: {first}")
-                t_np = median_ms(numpy_step, repeats, target_s)
-                t_torch = median_ms(torch_step, repeats, target_s)
-                t_twin = median_ms(twin_step, repeats, target_s)
+                t_np, t_torch, t_twin = median_ms([numpy_step, torch_step, twin_step], repeats, target_s)
                 ratio = t_np / t_torch
                 ratios.setdefault(name, []).append(ratio)
                 print(f"{name:<8}{N:>5}{D:>5}{H:>5}{C:>4}{t_np:>11.3f}{t_torch:>10.3f}{t_twin:>13.3f}{ratio:>12.2f}x")

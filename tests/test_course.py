@@ -223,7 +223,11 @@ def test_validate_passes_for_a_good_course(course: Path) -> None:
 
 
 def test_validate_fails_when_release_is_stale(course: Path) -> None:
-    write_notebook(source_notebook(mul_answer="return b * a"), source_path(course))
+    nb = source_notebook(mul_answer="return b * a")  # answers are stripped: this alone changes nothing
+    write_notebook(nb, source_path(course))
+    assert validate(course)[1].ok
+    nb.cells[0].source += "\n\nA new sentence."
+    write_notebook(nb, source_path(course))
     checks = _by_check(validate(course, [NAME]))
     stale = checks["release current"]
     assert not stale.ok
@@ -390,3 +394,16 @@ def test_sandbox_leaves_no_temporary_folders(course: Path, monkeypatch: pytest.M
     release_bytes(course, NAME)
     assert list(scratch.iterdir()) == []
     shutil.rmtree(scratch)
+
+
+def test_gradebook_schema_revision_matches_nbgrader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dlcourse reads the revision in-process; nbgrader runs ``alembic heads``: they must agree."""
+    import os
+    import sys
+
+    import nbgrader.api
+
+    from dlcourse.course.config import _alembic_head
+
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    assert _alembic_head() == nbgrader.api.get_alembic_version()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -101,6 +102,11 @@ def test_device_helpers(device: torch.device) -> None:
     back = gpu.to_numpy(t.clone().requires_grad_())
     assert isinstance(back, np.ndarray) and np.array_equal(back, a)
     assert gpu.to_numpy(a) is a
+    frozen = np.broadcast_to(np.arange(3.0), (2, 3))  # read-only
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert torch.equal(gpu.to_tensor(frozen, device).cpu(), torch.from_numpy(frozen.copy()))
+        assert torch.equal(gpu.to_tensor(a[::-1, ::-1], device).cpu(), torch.from_numpy(a[::-1, ::-1].copy()))
 
 
 # ---------------------------------------------------------------- layers and activations

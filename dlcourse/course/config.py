@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import logging
 import os
 import shutil
@@ -186,30 +187,59 @@ def nbgrader_logger() -> logging.Logger:
     return logger
 
 
+@functools.lru_cache(maxsize=1)
+def _alembic_head() -> str:
+    """The gradebook schema revision of the installed nbgrader, read from its migration scripts."""
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    head = ScriptDirectory(ALEMBIC_DIR).get_current_head()
+    if not head:
+        raise RuntimeError("nbgrader's alembic scripts have no head revision")
+    return str(head)
+
+
 @contextlib.contextmanager
 def nbgrader_environment() -> Iterator[None]:
-    """What every call into nbgrader runs inside: its tools on ``PATH``, its known warnings silenced.
+    """What every call into nbgrader runs inside.
 
-    - nbgrader creates a new gradebook by running ``alembic`` as a subprocess found on ``PATH``;
-      when ``dlcourse`` is started as ``.venv/bin/dlcourse`` without activating the environment,
-      that fails with ``FileNotFoundError: 'alembic'``. The environment's ``bin`` is prepended.
+    - A new gradebook is stamped with its schema revision, which nbgrader gets by running the
+      ``alembic heads`` command as a subprocess: about 2 s per gradebook (every validation
+      creates one), and ``FileNotFoundError: 'alembic'`` when ``dlcourse`` is started as
+      ``.venv/bin/dlcourse`` without activating the environment. The revision is read in-process
+      instead (nbgrader's own function stays the fallback, with this environment's ``bin`` on
+      ``PATH``).
     - nbgrader 0.9 with SQLAlchemy 2 emits ``SAWarning: Object of type <SubmittedAssignment> not
-      in session`` on every autograde; it is harmless and would bury real messages.
+      in session`` on every autograde, and ``add_missing_cells`` inserts cells without ids
+      (``MissingIDFieldWarning``); both are harmless and would bury real messages.
     """
     import warnings
 
+    import nbgrader.api
+    from nbformat.warnings import MissingIDFieldWarning
     from sqlalchemy.exc import SAWarning
 
-    old = os.environ.get("PATH", "")
+    original = nbgrader.api.get_alembic_version
+
+    def alembic_version() -> str:
+        try:
+            return _alembic_head()
+        except Exception:
+            return str(original())
+
+    old_path = os.environ.get("PATH", "")
     bindir = Path(sys.executable).parent
     if shutil.which("alembic") is None and (bindir / "alembic").exists():
-        os.environ["PATH"] = str(bindir) + os.pathsep + old
+        os.environ["PATH"] = str(bindir) + os.pathsep + old_path
+    nbgrader.api.get_alembic_version = alembic_version
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SAWarning)
+            warnings.simplefilter("ignore", MissingIDFieldWarning)
             yield
     finally:
-        os.environ["PATH"] = old
+        nbgrader.api.get_alembic_version = original
+        os.environ["PATH"] = old_path
 
 
 def run_converter(app: Any, action: str) -> str:

@@ -239,6 +239,10 @@ def autograde_notebook(
     (assignment,) = course.resolve([assignment])
     notebook_path = Path(notebook_path)
     notebook_id = notebook_id or _notebook_id_for(course, assignment, notebook_path)
+    try:
+        read_notebook(notebook_path)  # fail before building a throwaway course for nothing
+    except CourseError as exc:
+        raise CourseError(f"{notebook_path}: not graded: {exc.message}") from exc
     with sandbox(course, [assignment]) as tmp:
         generate_assignment(tmp, assignment, database=True)
         others = {p.stem: p for p in (tmp.release_dir / assignment).glob("*.ipynb") if p.stem != notebook_id}

@@ -428,8 +428,9 @@ def training_dashboard(
     from dlcourse.widgets.compat import show_figure
 
     X, y = _as_data(X, y)
-    # description_width "initial" (both 7.7 and 8.x) keeps "learning rate" from being cut off.
-    style = {"description_width": "initial"}
+    # A fixed description width (a style key both 7.7 and 8.x know) keeps "learning rate" from
+    # being cut off and lines the sliders up in columns.
+    style = {"description_width": "95px"}
     width = widgets.Layout(width="330px")
     lr_lo, lr_hi = min(-3.0, np.floor(np.log10(lr))), max(1.0, np.ceil(np.log10(lr)))
     reg_lo = -6.0
