@@ -432,8 +432,12 @@ def training_dashboard(
     # being cut off and lines the sliders up in columns.
     style = {"description_width": "95px"}
     width = widgets.Layout(width="330px")
-    lr_lo, lr_hi = min(-3.0, np.floor(np.log10(lr))), max(1.0, np.ceil(np.log10(lr)))
+    if lr <= 0:
+        raise ValueError(f"lr = {lr}: the learning-rate slider is logarithmic, so lr must be > 0")
+    # Log-slider ranges are exponents of 10, widened to include the initial values.
+    lr_lo, lr_hi = min(-3.0, float(np.floor(np.log10(lr)))), max(1.0, float(np.ceil(np.log10(lr))))
     reg_lo = -6.0
+    reg_hi = max(0.0, float(np.ceil(np.log10(max(reg, 10**reg_lo)))))
     w_hidden = widgets.IntSlider(
         value=hidden, min=min(2, hidden), max=max(200, hidden), step=1, description="hidden units",
         continuous_update=False, style=style, layout=width,
@@ -447,9 +451,8 @@ def training_dashboard(
         continuous_update=False, style=style, layout=width,
     )
     w_reg = widgets.FloatLogSlider(
-        value=max(reg, 10**reg_lo), base=10, min=reg_lo, max=max(0.0, np.ceil(np.log10(max(reg, 1e-6)))),
-        step=0.5, description="reg (L2)", readout_format=".1e", continuous_update=False, style=style,
-        layout=width,
+        value=max(reg, 10**reg_lo), base=10, min=reg_lo, max=reg_hi, step=0.5, description="reg (L2)",
+        readout_format=".1e", continuous_update=False, style=style, layout=width,
     )
     button = widgets.Button(
         description="Train", button_style="primary", icon="play", tooltip="train a new network with these settings"

@@ -1,0 +1,86 @@
+"""Every lecture notebook: the solution runs, the release is current and runs, nbgrader grades both right.
+
+These tests execute notebooks (marker ``notebooks``); each notebook is executed once per test
+below, and pytest-xdist spreads the notebooks over the workers.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from dlcourse.course.release import committed_bytes, release_bytes, release_differences
+from dlcourse.course.validate import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+LECTURES = sorted(p.name for p in (ROOT / "solutions").iterdir() if (p / f"{p.name}.ipynb").exists())
+
+
+def test_there_are_lectures():
+    assert "04-backprop" in LECTURES
+
+
+@pytest.mark.parametrize("name", LECTURES)
+def test_release_is_current(name):
+    differences = release_differences(release_bytes(ROOT, name), committed_bytes(ROOT, name))
+    assert not differences, f"notebooks/{name} is stale: run `dlcourse release {name}` ({differences})"
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("name", LECTURES)
+def test_solution_passes_nbval(name, tmp_path):
+    """nbval in lax mode: every cell runs without error (outputs are not compared)."""
+    notebook = ROOT / "solutions" / name / f"{name}.ipynb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:xdist", "-p", "no:cacheprovider",
+         "-q", "--rootdir", str(tmp_path), str(notebook)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout and "failed" not in proc.stdout
+
+
+def _graded_kind(cell) -> str | None:
+    meta = cell.metadata.get("nbgrader", {})
+    if meta.get("grade"):
+        return "test"
+    if meta.get("solution"):
+        return "solution"
+    return None
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("name", LECTURES)
+def test_release_runs_with_errors_only_in_graded_cells(name, tmp_path):
+    """A student who opens the release and runs everything sees errors only where work is due."""
+    nb = nbformat.read(ROOT / "notebooks" / name / f"{name}.ipynb", as_version=4)
+    NotebookClient(nb, timeout=600, allow_errors=True, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    unexpected, test_errors, stderr = [], [], []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        stderr += [f"{cell.id}: {o.text[:200]}" for o in cell.outputs
+                   if o.output_type == "stream" and o.name == "stderr" and _graded_kind(cell) is None]
+        if errors and _graded_kind(cell) is None:
+            unexpected.append(f"{cell.id}: {errors[0].ename}: {errors[0].evalue}")
+        if _graded_kind(cell) == "test":
+            test_errors.append(bool(errors) or not cell.source.strip().replace("#", "").strip())
+    assert not unexpected, "errors outside solution/test cells:\n" + "\n".join(unexpected)
+    assert not stderr, "stderr output outside graded cells:\n" + "\n".join(stderr)
+    # Every visible test must fail on the blank release (hidden-test cells are empty there).
+    assert test_errors and all(test_errors)
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("name", LECTURES)
+def test_nbgrader_gives_solution_full_marks_and_blank_zero(name):
+    results = {r.check: r for r in validate(ROOT, [name])}
+    failures = [f"{r.check}: {r.message}" for r in results.values() if not r.ok]
+    assert not failures, "\n".join(failures)
+    assert {"release current", "solution full marks", "blank scores zero"} <= set(results)
