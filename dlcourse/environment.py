@@ -42,15 +42,30 @@ def torch_report() -> dict[str, str]:
     try:
         import torch
     except ImportError:
-        return {"torch": NOT_INSTALLED, "cuda available": "no (torch not installed)", "cuda device": "none", "cuda version": "none"}
+        return {
+            "torch": NOT_INSTALLED,
+            "cuda available": "no (torch not installed)",
+            "cuda device": "none",
+            "cuda version": "none",
+        }
     except Exception as exc:  # a broken install (missing shared library) must still give a report
-        return {"torch": f"broken ({type(exc).__name__}: {exc})", "cuda available": UNKNOWN, "cuda device": UNKNOWN, "cuda version": UNKNOWN}
+        return {
+            "torch": f"broken ({type(exc).__name__}: {exc})",
+            "cuda available": UNKNOWN,
+            "cuda device": UNKNOWN,
+            "cuda version": UNKNOWN,
+        }
     cuda_version = getattr(torch.version, "cuda", None) or "none (CPU-only build)"
     try:
         available = bool(torch.cuda.is_available())
         device = torch.cuda.get_device_name(0) if available else "none"
     except Exception as exc:  # driver problems surface here
-        return {"torch": torch.__version__, "cuda available": f"error ({exc})", "cuda device": UNKNOWN, "cuda version": cuda_version}
+        return {
+            "torch": torch.__version__,
+            "cuda available": f"error ({exc})",
+            "cuda device": UNKNOWN,
+            "cuda version": cuda_version,
+        }
     return {
         "torch": str(torch.__version__),
         "cuda available": "yes" if available else "no",

@@ -54,18 +54,26 @@ def graded_cell(grade_id: str, source: str, points: float, cell_id: str) -> Any:
 def source_notebook(
     *, add_answer: str = "return a + b", mul_answer: str = "return a * b", free_points: float = 0
 ) -> Any:
-    """The instructor notebook of ``01-add``; ``free_points`` adds a test cell that passes with no student code."""
+    """The instructor notebook of ``01-add``; ``free_points`` adds a test cell that needs no student code."""
     cells = [
         new_markdown_cell("# Adding and multiplying\n\nWrite `add` and `mul`.", id="intro"),
         new_code_cell("import math", id="setup"),
-        solution_cell("add", f"def add(a, b):\n    ### BEGIN SOLUTION\n    {add_answer}\n    ### END SOLUTION", "add-answer"),
+        solution_cell(
+            "add",
+            f"def add(a, b):\n    ### BEGIN SOLUTION\n    {add_answer}\n    ### END SOLUTION",
+            "add-answer",
+        ),
         graded_cell(
             "test_add",
             "assert add(1, 2) == 3\n### BEGIN HIDDEN TESTS\nassert add(-1, 1) == 0\n### END HIDDEN TESTS",
             POINTS["test_add"],
             "add-test",
         ),
-        solution_cell("mul", f"def mul(a, b):\n    ### BEGIN SOLUTION\n    {mul_answer}\n    ### END SOLUTION", "mul-answer"),
+        solution_cell(
+            "mul",
+            f"def mul(a, b):\n    ### BEGIN SOLUTION\n    {mul_answer}\n    ### END SOLUTION",
+            "mul-answer",
+        ),
         graded_cell(
             "test_mul",
             "assert mul(2, 3) == 6\n### BEGIN HIDDEN TESTS\nassert mul(0, 5) == 0\n### END HIDDEN TESTS",

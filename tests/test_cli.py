@@ -10,7 +10,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from course_fixtures import CORRECT, NAME, answered, make_course, release_path, source_notebook, source_path, submit, write_notebook
+from course_fixtures import (
+    CORRECT,
+    NAME,
+    answered,
+    make_course,
+    release_path,
+    source_notebook,
+    source_path,
+    submit,
+    write_notebook,
+)
 
 import dlcourse
 from dlcourse.course import release
@@ -65,7 +75,9 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
     assert "usage: dlcourse" in capsys.readouterr().err
 
 
-def test_no_course_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_course_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["release"]) == 2
     captured = capsys.readouterr()
@@ -82,7 +94,9 @@ def test_bad_root_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture
 # --- release and validate -------------------------------------------------------------------
 
 
-def test_release_from_inside_the_course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_release_from_inside_the_course(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = make_course(tmp_path / "course")
     monkeypatch.chdir(root / "solutions")
     assert main(["release"]) == 0
@@ -103,7 +117,9 @@ def test_release_of_a_broken_source_exits_1(course: Path, capsys: pytest.Capture
 
 def test_console_script_release_is_quiet_and_deterministic(course: Path) -> None:
     before = release_path(course).read_bytes()
-    proc = subprocess.run([str(DLCOURSE), "release", NAME], cwd=course, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(DLCOURSE), "release", NAME], cwd=course, capture_output=True, text=True, check=False
+    )
     assert (proc.returncode, proc.stderr) == (0, "")
     assert proc.stdout == f"wrote notebooks/{NAME}/{NAME}.ipynb\n"
     assert release_path(course).read_bytes() == before
@@ -125,7 +141,10 @@ def test_validate_stale_release_exits_1(course: Path, capsys: pytest.CaptureFixt
     write_notebook(nb, source_path(course))
     assert main(["validate", NAME, "--root", str(course)]) == 1
     captured = capsys.readouterr()
-    assert f"FAIL: notebooks/{NAME} is stale ({NAME}.ipynb differs): run `dlcourse release {NAME}`" in captured.out
+    assert (
+        f"FAIL: notebooks/{NAME} is stale ({NAME}.ipynb differs): run `dlcourse release {NAME}`"
+        in captured.out
+    )
     assert f"1 check(s) failed: {NAME} (release current)" in captured.err
 
 
@@ -156,7 +175,12 @@ def test_console_script_autograde_is_quiet(course: Path, tmp_path: Path) -> None
     out = tmp_path / "out" / "grades.csv"
     env = {**os.environ, "PATH": "/usr/bin:/bin"}  # not activated: nbgrader must still find its tools
     proc = subprocess.run(
-        [str(DLCOURSE), "autograde", NAME, "-o", str(out)], cwd=course, capture_output=True, text=True, env=env, check=False
+        [str(DLCOURSE), "autograde", NAME, "-o", str(out)],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert proc.stderr == ""
     assert proc.returncode == 0
@@ -181,7 +205,9 @@ def test_doctor_reports_every_key() -> None:
 
 
 def test_doctor_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("dlcourse.environment.lab_extension_status", lambda: dict.fromkeys(LAB_EXTENSIONS, "enabled"))
+    monkeypatch.setattr(
+        "dlcourse.environment.lab_extension_status", lambda: dict.fromkeys(LAB_EXTENSIONS, "enabled")
+    )
     assert main(["doctor"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert {line.split(": ", 1)[0] for line in lines} == DOCTOR_KEYS
@@ -223,7 +249,9 @@ def test_lab_extensions_unknown_without_jupyter(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_lab_extensions_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, "JupyterLab v4.2.0\n", ""))
+    monkeypatch.setattr(
+        subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, "JupyterLab v4.2.0\n", "")
+    )
     assert lab_extension_status() == dict.fromkeys(LAB_EXTENSIONS, "not installed")
 
 
@@ -235,12 +263,23 @@ def test_lab_execs_jupyter_on_the_notebooks(course: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(os, "execvp", lambda file, argv: calls.append((file, list(argv))))
     monkeypatch.chdir(course / "solutions")
     assert main(["lab", "--no-browser", "--port", "8899"]) == 0
-    expected = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={course.resolve() / 'notebooks'}", "--no-browser", "--port", "8899"]
+    expected = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        f"--ServerApp.root_dir={course.resolve() / 'notebooks'}",
+        "--no-browser",
+        "--port",
+        "8899",
+    ]
     assert calls == [(sys.executable, expected)]
     assert lab_command(course.resolve(), ["--no-browser", "--port", "8899"]) == expected
 
 
-def test_lab_without_notebooks_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_lab_without_notebooks_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = make_course(tmp_path / "course")
     monkeypatch.setattr(os, "execvp", lambda *a: pytest.fail("must not start jupyter"))
     assert main(["lab", "--root", str(root)]) == 2

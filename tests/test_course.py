@@ -89,7 +89,9 @@ def test_course_config_is_loaded_from_the_file(tmp_path: Path) -> None:
 
 def test_broken_config_is_a_usage_error(tmp_path: Path) -> None:
     root = make_course(tmp_path / "course")
-    (root / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = undefined_name\n")
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.course_id = undefined_name\n"
+    )
     with pytest.raises(CourseError, match="NameError") as info:
         Course.load(root)
     assert info.value.exit_code == EXIT_USAGE
@@ -117,8 +119,14 @@ def _broken_sources() -> dict[str, tuple[str, str]]:
     """name -> (what to do to the source notebook JSON, expected message)."""
     return {
         "duplicate grade_id": ("duplicate", r"grade_id 'test_add' is used by cells 3 and 5"),
-        "test cell without points": ("no_points", r"cell 3 \(test_add\) is graded but has no positive 'points'"),
-        "solution without markers": ("no_markers", r"cell 2 \(add\) is a solution cell without '### BEGIN SOLUTION'"),
+        "test cell without points": (
+            "no_points",
+            r"cell 3 \(test_add\) is graded but has no positive 'points'",
+        ),
+        "solution without markers": (
+            "no_markers",
+            r"cell 2 \(add\) is a solution cell without '### BEGIN SOLUTION'",
+        ),
         "missing cell ids": ("no_ids", r"not a valid nbformat 4\.5 notebook"),
         "unbalanced hidden tests": ("hidden", r"unbalanced '### BEGIN HIDDEN TESTS'"),
     }
@@ -180,7 +188,10 @@ def test_release_strips_solutions_and_hidden_tests(course: Path) -> None:
     assert by_id["test_mul"].metadata["editable"] is False
     assert "HIDDEN" not in release_path(course).read_text()
     # what the author's kernel left behind is gone; what students and nbgrader need stays
-    assert nb.metadata == {"kernelspec": source_notebook().metadata["kernelspec"], "language_info": {"name": "python"}}
+    assert nb.metadata == {
+        "kernelspec": source_notebook().metadata["kernelspec"],
+        "language_info": {"name": "python"},
+    }
     assert all(c.get("outputs", []) == [] for c in nb.cells)
     # the release needs no gradebook and does not create one
     assert not (course / "gradebook.db").exists()
@@ -276,7 +287,12 @@ def test_validate_reports_a_broken_source_without_grading(course: Path) -> None:
 def test_format_table_aligns_columns() -> None:
     from dlcourse.course import ValidationResult
 
-    table = format_table([ValidationResult("01-add", "source", True), ValidationResult("01-add", "release current", False, "x")])
+    table = format_table(
+        [
+            ValidationResult("01-add", "source", True),
+            ValidationResult("01-add", "release current", False, "x"),
+        ]
+    )
     assert table.splitlines() == [
         "assignment  check            result",
         "01-add      source           ok",
@@ -316,7 +332,9 @@ def test_autograde_grades_every_submission_and_writes_csv(course: Path) -> None:
     assert [by_student[s].score for s in ("alice", "bob", "carol")] == [5.0, 2.0, 0.0]
     assert by_student["bob"].per_cell == {"test_add": (2.0, 2.0), "test_mul": (0.0, 3.0)}
     assert by_student["dave"].score is None
-    assert by_student["dave"].status.startswith("not graded: corrupt notebook (01-add.ipynb is not valid JSON")
+    assert by_student["dave"].status.startswith(
+        "not graded: corrupt notebook (01-add.ipynb is not valid JSON"
+    )
     assert by_student["erin"].status == "not graded: missing notebook (01-add.ipynb not submitted)"
 
     path = write_grades_csv(results, course / "grades.csv")
@@ -385,7 +403,9 @@ def test_nbgrader_error_text_keeps_what_matters() -> None:
     assert nbgrader_error_text({"success": False, "error": "Trace\nValueError: boom"}) == "ValueError: boom"
 
 
-def test_sandbox_leaves_no_temporary_folders(course: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_sandbox_leaves_no_temporary_folders(
+    course: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import tempfile
 
     scratch = tmp_path / "scratch"

@@ -7,6 +7,7 @@ nbclient to prove that a headless execution records the dashboard's figure.
 from __future__ import annotations
 
 import ast
+import io
 import json
 import subprocess
 import sys
@@ -235,7 +236,7 @@ def test_plot_dashboard_and_show_training(full_run, spirals):
     fig = bp.show_training(X, y, hidden=8, steps=100)
     assert "hidden 8" in fig._suptitle.get_text()
     assert plt.get_fignums() == before, "show_training must close its figure (shown once, no leak)"
-    fig.savefig(__import__("io").BytesIO(), format="png")  # a closed figure still renders
+    fig.savefig(io.BytesIO(), format="png")  # a closed figure still renders
 
     snaps = bp.plot_snapshots(full_run, X, y)
     assert len(snaps.axes) == 4 and snaps.axes[-1].get_title().startswith("step 1000")

@@ -23,7 +23,13 @@ from dlcourse.course.grading import (
     sync_gradebook,
     write_grades_csv,
 )
-from dlcourse.course.notebook import GradedCell, NotebookModel, check_source_notebook, notebook_model, read_notebook
+from dlcourse.course.notebook import (
+    GradedCell,
+    NotebookModel,
+    check_source_notebook,
+    notebook_model,
+    read_notebook,
+)
 from dlcourse.course.release import committed_bytes, release, release_bytes, release_differences
 from dlcourse.course.validate import ValidationResult, format_table, validate
 

@@ -1,4 +1,4 @@
-"""The ``dlcourse`` command: release, validate and autograde the course, report the environment, start JupyterLab.
+"""The ``dlcourse`` command: release, validate, autograde, report the environment, start JupyterLab.
 
 Exit status: 0 when everything worked, 1 when a check or grading step failed, 2 for usage and
 configuration errors. Results go to stdout, errors to stderr.
@@ -29,13 +29,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Release, validate and autograde the dlcourse notebooks with nbgrader.",
     )
     parser.add_argument("--version", action="version", version=f"dlcourse {dlcourse.__version__}")
-    root_help = "course root (the folder holding nbgrader_config.py); default: found from the working directory"
+    root_help = (
+        "course root (the folder holding nbgrader_config.py); default: found from the working directory"
+    )
     parser.add_argument("--root", type=Path, default=None, help=root_help)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--root", type=Path, default=argparse.SUPPRESS, help=root_help)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("release", parents=[common], help="generate notebooks/ from solutions/ (all assignments by default)")
+    p = sub.add_parser(
+        "release", parents=[common], help="generate notebooks/ from solutions/ (all assignments by default)"
+    )
     p.add_argument("names", nargs="*", metavar="NAME", help="assignment, e.g. 01-intro")
     p = sub.add_parser(
         "validate",
@@ -43,12 +47,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="check that releases are current, solutions score full marks and blank releases score zero",
     )
     p.add_argument("names", nargs="*", metavar="NAME", help="assignment, e.g. 01-intro")
-    p = sub.add_parser("autograde", parents=[common], help="grade submitted/*/NAME/ and write a CSV of grades")
+    p = sub.add_parser(
+        "autograde", parents=[common], help="grade submitted/*/NAME/ and write a CSV of grades"
+    )
     p.add_argument("name", metavar="NAME", help="assignment to grade")
-    p.add_argument("--student", action="append", dest="students", metavar="ID", help="grade only this student (repeatable)")
-    p.add_argument("-o", "--output", type=Path, default=None, help="CSV file to write (default: <root>/grades.csv)")
+    p.add_argument(
+        "--student",
+        action="append",
+        dest="students",
+        metavar="ID",
+        help="grade only this student (repeatable)",
+    )
+    p.add_argument(
+        "-o", "--output", type=Path, default=None, help="CSV file to write (default: <root>/grades.csv)"
+    )
     sub.add_parser("doctor", help="print an environment report to paste into a help request")
-    p = sub.add_parser("lab", parents=[common], help="start JupyterLab on the course's notebooks/ (extra arguments go to jupyter lab)")
+    p = sub.add_parser(
+        "lab",
+        parents=[common],
+        help="start JupyterLab on the course's notebooks/ (extra arguments go to jupyter lab)",
+    )
     p.add_argument("lab_args", nargs=argparse.REMAINDER, metavar="ARGS", help="passed on to jupyter lab")
     return parser
 
@@ -154,7 +172,9 @@ def _lab(args: argparse.Namespace, out: TextIO) -> int:
 
     root = Path(args.root).resolve() if args.root is not None else find_course_root()
     if not (root / LAB_FOLDER).is_dir():
-        raise CourseError(f"{root / LAB_FOLDER} does not exist: run `dlcourse release` first", exit_code=EXIT_USAGE)
+        raise CourseError(
+            f"{root / LAB_FOLDER} does not exist: run `dlcourse release` first", exit_code=EXIT_USAGE
+        )
     command = lab_command(root, [a for a in args.lab_args if a != "--"])
     out.flush()
     os.execvp(command[0], command)

@@ -37,7 +37,7 @@ CONFIG_FILENAME = "nbgrader_config.py"
 
 
 def find_course_root(start: Path | str | None = None) -> Path:
-    """The nearest folder at or above ``start`` (default: the working directory) holding ``nbgrader_config.py``."""
+    """The nearest folder at or above ``start`` (default: the cwd) holding ``nbgrader_config.py``."""
     here = Path(start if start is not None else Path.cwd()).resolve()
     if here.is_file():
         here = here.parent
@@ -52,7 +52,7 @@ def find_course_root(start: Path | str | None = None) -> Path:
 
 
 def load_config(root: Path | str) -> Any:
-    """Load ``<root>/nbgrader_config.py`` into a traitlets ``Config`` (raises :class:`CourseError` if unreadable)."""
+    """Load ``<root>/nbgrader_config.py`` into a traitlets ``Config``; :class:`CourseError` if it fails."""
     from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
 
     root = Path(root)

@@ -79,7 +79,7 @@ class SubmissionResult:
 
     @property
     def per_cell(self) -> dict[str, tuple[float, float]]:
-        """``(score, max)`` per graded cell; keys are ``grade_id``, or ``notebook/grade_id`` with several notebooks."""
+        """``(score, max)`` per graded cell, keyed ``grade_id`` (``notebook/grade_id`` with several notebooks)."""
         several = len(self.notebooks) > 1
         return {
             (f"{nb.notebook}/{gid}" if several else gid): value
@@ -99,7 +99,9 @@ def sync_gradebook(course: Course, name: str) -> None:
     check_sources(course, name)
     with sandbox(course, [name]) as tmp:
         try:
-            generate_assignment(tmp.with_config({"CourseDirectory": {"db_url": course.db_url}}), name, database=True)
+            generate_assignment(
+                tmp.with_config({"CourseDirectory": {"db_url": course.db_url}}), name, database=True
+            )
         except CourseError as exc:
             detail = exc.message.split("\n", 1)[-1]
             raise CourseError(
@@ -115,7 +117,7 @@ def students(course: Course, name: str) -> list[str]:
 
 
 def submit(course: Course, name: str, student: str, notebooks: Mapping[str, Path]) -> Path:
-    """Place ``{notebook id: file}`` as ``submitted/<student>/<name>/<id>.ipynb`` (replacing what was there)."""
+    """Copy ``{notebook id: file}`` to ``submitted/<student>/<name>/<id>.ipynb``, replacing what was there."""
     folder = course.submitted_dir / student / name
     if folder.exists():
         shutil.rmtree(folder)
@@ -175,7 +177,7 @@ def _read_scores(
 
     scores = []
     with nbgrader_environment(), Gradebook(course.db_url, course.course_id) as gb:
-        for notebook_id, ids in zip(notebook_ids, grade_ids):
+        for notebook_id, ids in zip(notebook_ids, grade_ids, strict=True):
             nb = gb.find_submission_notebook(notebook_id, name, student)
             grades = {g.name: (float(g.score or 0.0), float(g.max_score)) for g in nb.grades}
             order = [gid for gid in ids if gid in grades] + sorted(set(grades) - set(ids))
@@ -208,7 +210,9 @@ def _cell_errors(path: Path) -> dict[str, str]:
     return errors
 
 
-def autograde(root: Path | str, name: str, student_ids: Iterable[str] | None = None) -> list[SubmissionResult]:
+def autograde(
+    root: Path | str, name: str, student_ids: Iterable[str] | None = None
+) -> list[SubmissionResult]:
     """Autograde every ``submitted/*/NAME/`` (or only ``student_ids``) of the course at ``root``.
 
     The gradebook is brought up to date with the source first. Raises :class:`CourseError`
@@ -260,7 +264,9 @@ def _notebook_id_for(course: Course, assignment: str, path: Path) -> str:
         return path.stem
     if len(ids) == 1:
         return ids[0]
-    raise CourseError(f"{path.name} is none of the notebooks of {assignment} ({', '.join(ids)}); pass notebook_id")
+    raise CourseError(
+        f"{path.name} is none of the notebooks of {assignment} ({', '.join(ids)}); pass notebook_id"
+    )
 
 
 def _fmt(value: float | None) -> str:

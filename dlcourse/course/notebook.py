@@ -90,7 +90,7 @@ def read_notebook(path: Path | str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise CourseError(f"corrupt notebook ({path.name}: {exc})") from exc
     try:
-        raw = json.loads(text)
+        json.loads(text)
     except json.JSONDecodeError as exc:
         raise CourseError(f"corrupt notebook ({path.name} is not valid JSON: {exc})") from exc
     try:
@@ -155,8 +155,6 @@ def check_source_notebook(path: Path | str) -> NotebookModel:
     unique ``grade_id``s, points on every test cell, solution markers in every code solution
     cell, and balanced hidden-test markers.
     """
-    import nbformat
-
     path = Path(path)
     try:
         nb = read_notebook(path)
@@ -228,7 +226,9 @@ def _metadata_problems(where: str, cell: Any, meta: dict[str, Any]) -> list[str]
     if meta.get("solution") and cell.cell_type == "code":
         source = str(cell.source)
         if BEGIN_SOLUTION not in source or END_SOLUTION not in source:
-            problems.append(f"{where} is a solution cell without '### {BEGIN_SOLUTION}' and '### {END_SOLUTION}'")
+            problems.append(
+                f"{where} is a solution cell without '### {BEGIN_SOLUTION}' and '### {END_SOLUTION}'"
+            )
     return problems
 
 

@@ -41,7 +41,9 @@ def sandbox(course: Course, names: Iterable[str]) -> Iterator[Course]:
     tmp = Path(tempfile.mkdtemp(prefix="dlcourse-")).resolve()
     try:
         copy = replace(
-            course.with_config({"CourseDirectory": {"root": str(tmp), "db_url": sqlite_url(tmp / "gradebook.db")}}),
+            course.with_config(
+                {"CourseDirectory": {"root": str(tmp), "db_url": sqlite_url(tmp / "gradebook.db")}}
+            ),
             root=tmp,
         )
         ignore = shutil.ignore_patterns(*course.ignore)
@@ -62,8 +64,12 @@ def generate_assignment(course: Course, name: str, *, database: bool = False) ->
     from nbgrader.converters import GenerateAssignment
 
     if not database:
-        course = course.with_config({"GenerateAssignment": {"no_database": True}, "SaveCells": {"enabled": False}})
-    app = GenerateAssignment(coursedir=course.coursedir(assignment_id=name), config=course.config, log=nbgrader_logger())
+        course = course.with_config(
+            {"GenerateAssignment": {"no_database": True}, "SaveCells": {"enabled": False}}
+        )
+    app = GenerateAssignment(
+        coursedir=course.coursedir(assignment_id=name), config=course.config, log=nbgrader_logger()
+    )
     app.force = True
     app.create_assignment = True
     run_converter(app, f"generate the student version of {name}")
@@ -71,7 +77,7 @@ def generate_assignment(course: Course, name: str, *, database: bool = False) ->
 
 
 def check_sources(course: Course, name: str) -> list[NotebookModel]:
-    """Check every source notebook of ``name`` (see :func:`~dlcourse.course.notebook.check_source_notebook`)."""
+    """Check every source notebook of ``name`` (see :func:`.check_source_notebook`)."""
     return [check_source_notebook(path) for path in course.source_notebooks(name)]
 
 
@@ -111,12 +117,16 @@ def release_differences(expected: dict[str, bytes], committed: dict[str, bytes])
     """How the committed release differs from a fresh one, one line per file (empty when current)."""
     lines = [f"{path} is missing" for path in sorted(expected.keys() - committed.keys())]
     lines += [f"{path} should not be there" for path in sorted(committed.keys() - expected.keys())]
-    lines += [f"{path} differs" for path in sorted(expected.keys() & committed.keys()) if expected[path] != committed[path]]
+    lines += [
+        f"{path} differs"
+        for path in sorted(expected.keys() & committed.keys())
+        if expected[path] != committed[path]
+    ]
     return lines
 
 
 def release(root: Path | str, names: Iterable[str] | None = None) -> list[Path]:
-    """Regenerate ``notebooks/NAME/`` for each of ``names`` (all assignments when empty); return the files written.
+    """Regenerate ``notebooks/NAME/`` for each of ``names`` (default: all); return the files written.
 
     Every release is generated before anything is written, so a bad source notebook leaves
     ``notebooks/`` untouched. Each ``notebooks/NAME/`` is replaced as a whole, so files removed

@@ -80,7 +80,9 @@ def validate_assignment(course: Course, name: str) -> list[ValidationResult]:
     try:
         solution, blank = _grade_solution_and_blank(course, name)
     except CourseError as exc:  # nbgrader could not even generate or grade: both checks fail
-        return results + [ValidationResult(name, check, False, exc.message) for check in (SOLUTION_CHECK, BLANK_CHECK)]
+        return results + [
+            ValidationResult(name, check, False, exc.message) for check in (SOLUTION_CHECK, BLANK_CHECK)
+        ]
     return results + [_check_solution(name, solution), _check_blank(name, blank)]
 
 
@@ -120,7 +122,10 @@ def _check_solution(name: str, result: SubmissionResult) -> ValidationResult:
         if got < best
     ]
     return ValidationResult(
-        name, check, False, f"the solution scores {result.score:g}/{result.max_score:g}; lost points: {', '.join(lost)}"
+        name,
+        check,
+        False,
+        f"the solution scores {result.score:g}/{result.max_score:g}; lost points: {', '.join(lost)}",
     )
 
 
