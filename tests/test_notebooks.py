@@ -59,7 +59,10 @@ def _graded_kind(cell) -> str | None:
 def test_release_runs_with_errors_only_in_graded_cells(name, tmp_path):
     """A student who opens the release and runs everything sees errors only where work is due."""
     nb = nbformat.read(ROOT / "notebooks" / name / f"{name}.ipynb", as_version=4)
-    NotebookClient(nb, timeout=600, allow_errors=True, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    client = NotebookClient(nb, timeout=600, allow_errors=True, resources={"metadata": {"path": str(tmp_path)}})
+    # Under pytest-xdist, a worker's stdin/stdout carry its channel to the controller; a kernel
+    # that inherited them would write into (and stall) that channel.
+    client.execute(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     unexpected, test_errors, stderr = [], [], []
     for cell in nb.cells:
         if cell.cell_type != "code":
