@@ -86,13 +86,13 @@ class CountingNet:
 # --------------------------------------------------------------------------------------------
 
 
-def test_training_learns_spirals_fast(full_run):
+def test_training_learns_spirals(full_run):
     run = full_run
     assert run.losses[-1] < 0.3 * run.losses[0]
     assert run.final_accuracy >= 0.9
     assert run.final_accuracy == pytest.approx(bp.accuracy(run.params, *make_spirals()))
     assert run.diverged_at is None
-    assert run.seconds < 2.0, f"1000 steps on 300 points took {run.seconds:.2f} s"
+    # Speed is measured by benchmarks/, never asserted here (a loaded CI machine would flake).
 
 
 def test_training_is_deterministic_per_seed(spirals):
