@@ -39,6 +39,20 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 # points that cell carries.
 c.OverwriteCells.add_missing_cells = True
 
+# --- Grading a class (dlcourse's own settings: plain nbgrader ignores these sections) ---------
+# `dlcourse collect` matches every path in an LMS zip against these regular expressions, in
+# order; each names who submitted (?P<student>...) and the uploaded file (?P<file>...). The
+# default (dlcourse.course.settings.DEFAULT_FILENAME_PATTERNS) knows Canvas, Moodle and a
+# folder per student; put your LMS's pattern first, e.g. Blackboard:
+# c.DlcourseCollect.filename_patterns = [r"^.*_(?P<student>[^_/]+)_attempt_[\d-]+_(?P<file>[^/]+)$"]
+# `dlcourse autograde`: submissions graded at once (--jobs), seconds one notebook may take in all
+# (a cell that ignores the per-cell timeout's interrupt, or many slow cells) and the address-space
+# limit of each kernel (RLIMIT_AS). 4 GiB leaves room for NumPy + PyTorch (a kernel that has
+# imported both maps about 0.7 GB) and turns a runaway allocation into a MemoryError.
+c.DlcourseGrading.jobs = 1
+c.DlcourseGrading.notebook_time_limit = 900
+c.DlcourseGrading.memory_limit_mb = 4096
+
 # --- Releases ------------------------------------------------------------------------------
 # What a student sees in place of a solution: a stub that fails loudly (so the test cells
 # below it report an error, not a confusing NameError) and says what to do.

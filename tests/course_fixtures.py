@@ -135,3 +135,69 @@ def submit(root: Path, student: str, nb: Any | None = None, *, text: str | None 
     else:
         write_notebook(nb, path)
     return path
+
+
+# --- a second assignment for grading tests: a check with a hidden case and the anti-shortcut guard ---
+
+RELU = "02-relu"
+RELU_POINTS = {"test_relu": 2, "test_relu_hidden": 1}
+RELU_CORRECT = {"relu": "def relu(x):\n    return np.maximum(x, 0.0)"}
+# Calls the answer key: the checks' guard (call_student) must score it 0 and say why.
+RELU_SHORTCUT = {"relu": "from dlcourse.ref import relu_forward\n\ndef relu(x):\n    return relu_forward(x)[0]"}
+# Right on the visible case, wrong on the hidden one (it keeps values below -5).
+RELU_PARTIAL = {"relu": "def relu(x):\n    return np.where(x < -5, x, np.maximum(x, 0.0))"}
+#: Text that appears only in the hidden tests of 02-relu: no feedback file may contain any of it.
+RELU_HIDDEN_MARKERS = ("SECRET_CASE", "-7.25", "HIDDEN_SENTINEL_4711", "relu_hidden_check")
+
+
+def relu_notebook() -> Any:
+    """The instructor notebook of ``02-relu``: a visible check that teaches, and a hidden test cell."""
+    cells = [
+        new_markdown_cell("# ReLU\n\nWrite `relu(x)`: the element-wise maximum of `x` and 0.", id="intro"),
+        new_code_cell("import numpy as np\nfrom dlcourse.checks.guard import call_student", id="setup"),
+        solution_cell(
+            "relu",
+            "def relu(x):\n    ### BEGIN SOLUTION\n    return np.maximum(x, 0.0)\n    ### END SOLUTION",
+            "relu-answer",
+        ),
+        graded_cell(
+            "test_relu",
+            "out = call_student(relu, np.array([-1.0, 2.0]), name='relu')\n"
+            "assert np.allclose(out, [0.0, 2.0]), f'relu([-1, 2]) should be [0, 2], got {out}: negatives become 0'\n"
+            "print('relu: the visible case passes')",
+            RELU_POINTS["test_relu"],
+            "relu-test",
+        ),
+        graded_cell(
+            "test_relu_hidden",
+            "# hidden tests: other inputs\n"
+            "### BEGIN HIDDEN TESTS\n"
+            "def relu_hidden_check(fn):\n"
+            "    SECRET_CASE = np.array([-7.25, 3.5])  # HIDDEN_SENTINEL_4711\n"
+            "    got = call_student(fn, SECRET_CASE, name='relu')\n"
+            "    print('checking', SECRET_CASE)\n"
+            "    assert np.allclose(got, [0.0, 3.5]), f'relu({SECRET_CASE}) returned {got}'\n"
+            "relu_hidden_check(relu)\n"
+            "### END HIDDEN TESTS",
+            RELU_POINTS["test_relu_hidden"],
+            "relu-hidden",
+        ),
+    ]
+    metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    return new_notebook(cells=cells, metadata=metadata)
+
+
+def add_relu_assignment(root: Path) -> Path:
+    """Add ``solutions/02-relu/02-relu.ipynb`` to the course at ``root``."""
+    return write_notebook(relu_notebook(), root / "solutions" / RELU / f"{RELU}.ipynb")
+
+
+def submit_to(root: Path, assignment: str, student: str, nb: Any | None = None, *, text: str | None = None) -> Path:
+    """Like :func:`submit`, for any assignment (the notebook is named after the assignment)."""
+    path = root / "submitted" / student / assignment / f"{assignment}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    else:
+        write_notebook(nb, path)
+    return path

@@ -65,7 +65,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    for command in ("release", "validate", "autograde", "doctor", "lab"):
+    for command in ("release", "validate", "collect", "autograde", "feedback", "export", "doctor", "lab"):
         assert command in out
 
 
@@ -158,7 +158,11 @@ def test_autograde_with_a_corrupt_submission(course: Path, capsys: pytest.Captur
     captured = capsys.readouterr()
     assert "1 of 2 submission(s) of 01-add not graded" in captured.err
     assert "zed: not graded: corrupt notebook (01-add.ipynb is not valid JSON" in captured.err
-    assert "alice\t5/5\tgraded" in captured.out
+    lines = captured.out.splitlines()
+    assert lines[0].split() == ["student", "score", "status"]
+    assert lines[1].split() == ["alice", "5/5", "graded"]
+    assert lines[2].startswith("zed") and "-/5  not graded: corrupt notebook" in lines[2]
+    assert lines[3] == "1 graded, 1 not graded, 2 in all"
     with (course / "grades.csv").open(newline="") as fh:
         rows = {row["student"]: row for row in csv.DictReader(fh)}
     assert rows["alice"]["score"] == "5" and rows["alice"]["test_mul"] == "3"
@@ -184,7 +188,12 @@ def test_console_script_autograde_is_quiet(course: Path, tmp_path: Path) -> None
     )
     assert proc.stderr == ""
     assert proc.returncode == 0
-    assert proc.stdout.splitlines() == ["alice\t5/5\tgraded", f"wrote {out}"]
+    assert proc.stdout.splitlines() == [
+        "student  score  status",
+        "alice      5/5  graded",
+        "1 graded, 0 not graded, 1 in all",
+        f"wrote {out}",
+    ]
     assert out.read_text().splitlines()[1] == "alice,01-add,5,5,graded,2,3"
 
 

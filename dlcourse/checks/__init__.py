@@ -11,7 +11,9 @@ Every check has the form ``check_<exercise>(student_fn, hidden=False)``:
 - it writes to stdout only (nbgrader scores a test cell 0 when anything reaches stderr).
 
 Modules: ``errors`` (CheckFailure), ``compare`` (type/shape/value diagnostics),
-``guard`` (calling student code safely), ``backprop`` (lecture 04).
+``guard`` (calling student code safely), ``backprop`` (lecture 04),
+``optim`` (lecture 05), ``neurons`` (lecture 02), ``losses`` (lecture 03),
+``conv`` (lecture 08).
 """
 
 from dlcourse.checks.errors import CheckFailure

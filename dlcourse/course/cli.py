@@ -1,4 +1,4 @@
-"""The ``dlcourse`` command: release, validate, autograde, report the environment, start JupyterLab.
+"""The ``dlcourse`` command: release, validate, collect, autograde, feedback, export, doctor, lab.
 
 Exit status: 0 when everything worked, 1 when a check or grading step failed, 2 for usage and
 configuration errors. Results go to stdout, errors to stderr.
@@ -16,7 +16,7 @@ from typing import TextIO
 import dlcourse
 from dlcourse.course.errors import EXIT_FAILURE, EXIT_USAGE, CourseError
 
-__all__ = ["build_parser", "lab_command", "main"]
+__all__ = ["build_parser", "lab_command", "main", "summary_table"]
 
 #: Folder, relative to the course root, that ``dlcourse lab`` opens (the student notebooks).
 LAB_FOLDER = "notebooks"
@@ -48,9 +48,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("names", nargs="*", metavar="NAME", help="assignment, e.g. 01-intro")
     p = sub.add_parser(
-        "autograde", parents=[common], help="grade submitted/*/NAME/ and write a CSV of grades"
+        "collect",
+        parents=[common],
+        help="import an LMS download (zip of notebooks) into submitted/<student>/NAME/",
+    )
+    p.add_argument("archive", type=Path, metavar="ARCHIVE.zip", help="the zip downloaded from Canvas, Moodle, ...")
+    p.add_argument("--assignment", "-a", required=True, metavar="NAME", help="assignment the notebooks belong to")
+    p.add_argument("--dry-run", action="store_true", help="report what would be collected, write nothing")
+    p = sub.add_parser(
+        "autograde", parents=[common], help="grade submitted/*/NAME/ in parallel and write a CSV of grades"
     )
     p.add_argument("name", metavar="NAME", help="assignment to grade")
+    p.add_argument(
+        "-j", "--jobs", type=int, default=None, metavar="N",
+        help="submissions graded at the same time (default: DlcourseGrading.jobs, 1)",
+    )
+    p.add_argument(
+        "--cell-timeout", type=float, default=None, metavar="S",
+        help="seconds a cell may run before it is interrupted (default: ExecutePreprocessor.timeout)",
+    )
+    p.add_argument(
+        "--time-limit", type=float, default=None, metavar="S",
+        help="seconds one notebook may take in all (default: DlcourseGrading.notebook_time_limit)",
+    )
+    p.add_argument(
+        "--memory-limit", type=int, default=None, metavar="MB",
+        help="address-space limit of each kernel in MB, 0 for none (default: DlcourseGrading.memory_limit_mb)",
+    )
     p.add_argument(
         "--student",
         action="append",
@@ -60,6 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-o", "--output", type=Path, default=None, help="CSV file to write (default: <root>/grades.csv)"
+    )
+    p = sub.add_parser(
+        "feedback", parents=[common], help="write feedback/<student>/NAME/*.html without hidden tests"
+    )
+    p.add_argument("name", metavar="NAME", help="assignment")
+    p.add_argument("--student", action="append", dest="students", metavar="ID", help="only this student (repeatable)")
+    p = sub.add_parser(
+        "export", parents=[common], help="write the gradebook as a CSV for an LMS upload (per-cell points)"
+    )
+    p.add_argument("names", nargs="*", metavar="NAME", help="assignments (default: all in the gradebook)")
+    p.add_argument(
+        "-o", "--output", type=Path, default=None, help="CSV file to write (default: <root>/grades-export.csv)"
     )
     sub.add_parser("doctor", help="print an environment report to paste into a help request")
     p = sub.add_parser(
@@ -128,18 +164,63 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _collect(args: argparse.Namespace, out: TextIO) -> int:
+    """``dlcourse collect ARCHIVE.zip --assignment NAME``: fail (1) when some file was not collected."""
+    from dlcourse.course.collect import collect
+
+    root = _root(args)
+    report = collect(root, args.archive, args.assignment, dry_run=args.dry_run)
+    verb = "would collect" if args.dry_run else "collected"
+    for member, student, dest in report.collected:
+        print(f"{verb} {member} -> {dest.relative_to(root).as_posix()}", file=out)
+    print(
+        f"{verb} {len(report.collected)} notebook(s) of {report.assignment} from "
+        f"{len(report.students)} student(s)",
+        file=out,
+    )
+    if report.unmatched:
+        listed = "\n".join(f"  {member}: {why}" for member, why in report.unmatched)
+        print(
+            f"dlcourse collect: {len(report.unmatched)} file(s) in {args.archive} not collected:\n{listed}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    return 0
+
+
+def summary_table(results: Sequence[object]) -> str:
+    """The autograde results as an aligned ``student  score  status`` table with a count line."""
+    rows = [("student", "score", "status")]
+    for r in results:
+        got, best = r.score, r.max_score  # type: ignore[attr-defined]
+        score = f"{got:g}/{best:g}" if got is not None else f"-/{best:g}"
+        rows.append((r.student, score, r.status))  # type: ignore[attr-defined]
+    width_s = max(len(a) for a, _, _ in rows)
+    width_p = max(len(b) for _, b, _ in rows)
+    lines = [f"{a:<{width_s}}  {b:>{width_p}}  {c}".rstrip() for a, b, c in rows]
+    graded = sum(1 for r in results if r.graded)  # type: ignore[attr-defined]
+    lines.append(f"{graded} graded, {len(results) - graded} not graded, {len(results)} in all")
+    return "\n".join(lines)
+
+
 def _autograde(args: argparse.Namespace, out: TextIO) -> int:
     """``dlcourse autograde NAME``: grade, write the CSV, then fail if any submission was not graded."""
     from dlcourse.course.grading import autograde, write_grades_csv
 
     root = _root(args)
-    results = autograde(root, args.name, args.students)
+    results = autograde(
+        root,
+        args.name,
+        args.students,
+        jobs=args.jobs,
+        cell_timeout=args.cell_timeout,
+        notebook_time_limit=args.time_limit,
+        memory_limit_mb=args.memory_limit,
+    )
     if not results:
         raise CourseError(f"no submissions of {args.name} in submitted/*/{args.name}/")
     csv_path = write_grades_csv(results, args.output if args.output is not None else root / "grades.csv")
-    for r in results:
-        score = f"{r.score:g}/{r.max_score:g}" if r.score is not None else f"-/{r.max_score:g}"
-        print(f"{r.student}\t{score}\t{r.status}", file=out)
+    print(summary_table(results), file=out)
     print(f"wrote {csv_path}", file=out)
     bad = [r for r in results if not r.graded]
     if bad:
@@ -150,6 +231,25 @@ def _autograde(args: argparse.Namespace, out: TextIO) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILURE
+    return 0
+
+
+def _feedback(args: argparse.Namespace, out: TextIO) -> int:
+    """``dlcourse feedback NAME``."""
+    from dlcourse.course.feedback import feedback
+
+    root = _root(args)
+    for path in feedback(root, args.name, args.students):
+        print(f"wrote {path.relative_to(root).as_posix()}", file=out)
+    return 0
+
+
+def _export(args: argparse.Namespace, out: TextIO) -> int:
+    """``dlcourse export [NAME ...]``."""
+    from dlcourse.course.export import export_grades
+
+    path = export_grades(_root(args), args.names, args.output)
+    print(f"wrote {path}", file=out)
     return 0
 
 
@@ -184,7 +284,10 @@ def _lab(args: argparse.Namespace, out: TextIO) -> int:
 _COMMANDS = {
     "release": _release,
     "validate": _validate,
+    "collect": _collect,
     "autograde": _autograde,
+    "feedback": _feedback,
+    "export": _export,
     "doctor": _doctor,
     "lab": _lab,
 }

@@ -12,7 +12,7 @@ import csv
 import glob
 import re
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +28,9 @@ __all__ = [
     "autograde",
     "autograde_notebook",
     "grade_submission",
+    "read_scores",
     "students",
+    "submission_problem",
     "submit",
     "sync_gradebook",
     "write_grades_csv",
@@ -127,8 +129,8 @@ def submit(course: Course, name: str, student: str, notebooks: Mapping[str, Path
     return folder
 
 
-def _submission_problem(course: Course, name: str, student: str) -> str | None:
-    """Why the submission cannot be graded (missing or corrupt notebook), or ``None``."""
+def submission_problem(course: Course, name: str, student: str) -> str | None:
+    """Why the submission cannot be graded (missing, corrupt or wrong-assignment notebook), or ``None``."""
     folder = course.submitted_dir / student / name
     for source in course.source_notebooks(name):
         path = folder / source.name
@@ -137,10 +139,49 @@ def _submission_problem(course: Course, name: str, student: str) -> str | None:
             hint = f"; found {', '.join(found)}" if found else ""
             return f"missing notebook ({source.name} not submitted{hint})"
         try:
-            read_notebook(path)
+            nb = read_notebook(path)
         except CourseError as exc:
             return exc.message
+        wrong = _wrong_assignment(course, name, source, nb)
+        if wrong is not None:
+            return wrong
     return None
+
+
+_submission_problem = submission_problem  # the name before collect/parallel autograde
+
+
+def _grade_ids(nb: object) -> set[str]:
+    """The ``grade_id`` of every nbgrader cell of a notebook."""
+    ids = set()
+    for cell in getattr(nb, "cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader") or {}
+        if meta.get("grade_id"):
+            ids.add(str(meta["grade_id"]))
+    return ids
+
+
+def _wrong_assignment(course: Course, name: str, source: Path, nb: object) -> str | None:
+    """A reason when the submitted notebook shares no nbgrader cell with the assignment's notebook.
+
+    Such a file is another assignment's notebook (or a fresh one) saved under this name: grading
+    it would give a zero that looks real. The assignment it belongs to is named when it is known.
+    """
+    submitted = _grade_ids(nb)
+    if submitted & {c.grade_id for c in notebook_model(source).cells}:
+        return None
+    if not submitted:
+        return (
+            f"wrong assignment ({source.name} has none of the cells of {name}: it was not made from "
+            f"the released notebook)"
+        )
+    for other in course.assignments():
+        if other == name:
+            continue
+        for path in course.source_notebooks(other):
+            if submitted & {c.grade_id for c in notebook_model(path).cells}:
+                return f"wrong assignment ({source.name} is a notebook of {other}, not {name})"
+    return f"wrong assignment ({source.name} has none of the cells of {name})"
 
 
 def grade_submission(course: Course, name: str, student: str) -> SubmissionResult:
@@ -153,7 +194,7 @@ def grade_submission(course: Course, name: str, student: str) -> SubmissionResul
 
     models = [notebook_model(p) for p in course.source_notebooks(name)]
     max_score = float(sum(m.max_score for m in models))
-    problem = _submission_problem(course, name, student)
+    problem = submission_problem(course, name, student)
     if problem is None:
         coursedir = course.coursedir(assignment_id=name, student_id=glob.escape(student))
         app = Autograde(coursedir=coursedir, config=course.config, log=nbgrader_logger())
@@ -165,11 +206,11 @@ def grade_submission(course: Course, name: str, student: str) -> SubmissionResul
             problem = "nbgrader failed: " + " / ".join(exc.message.splitlines()[1:] or [exc.message])
     if problem is not None:
         return SubmissionResult(student, name, f"not graded: {problem}", max_score)
-    scores = _read_scores(course, name, student, [m.grade_ids for m in models], [m.name for m in models])
+    scores = read_scores(course, name, student, [m.grade_ids for m in models], [m.name for m in models])
     return SubmissionResult(student, name, GRADED, max_score, tuple(scores))
 
 
-def _read_scores(
+def read_scores(
     course: Course, name: str, student: str, grade_ids: Sequence[Sequence[str]], notebook_ids: Sequence[str]
 ) -> list[NotebookScore]:
     """Per-notebook scores of a graded submission, from the gradebook, cells in notebook order."""
@@ -189,6 +230,9 @@ def _read_scores(
     return scores
 
 
+_read_scores = read_scores
+
+
 def _cell_errors(path: Path) -> dict[str, str]:
     """What each graded cell of an autograded notebook raised or wrote to stderr (first line)."""
     try:
@@ -202,28 +246,45 @@ def _cell_errors(path: Path) -> dict[str, str]:
             continue
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                errors[meta["grade_id"]] = _ANSI.sub("", f"{out.get('ename')}: {out.get('evalue')}").strip()
+                if out.get("ename") in ("CellTimeoutError", "KeyboardInterrupt"):
+                    errors[meta["grade_id"]] = "timeout: the cell ran longer than the per-cell limit"
+                else:
+                    errors[meta["grade_id"]] = _ANSI.sub("", f"{out.get('ename')}: {out.get('evalue')}").strip()
                 break
-            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            if out.get("output_type") == "stream" and out.get("name") == "stderr" and meta["grade_id"] not in errors:
                 first = _ANSI.sub("", str(out.get("text", ""))).strip().splitlines()
                 errors[meta["grade_id"]] = "wrote to stderr: " + (first[0] if first else "")
     return errors
 
 
 def autograde(
-    root: Path | str, name: str, student_ids: Iterable[str] | None = None
+    root: Path | str,
+    name: str,
+    student_ids: Iterable[str] | None = None,
+    *,
+    jobs: int | None = None,
+    cell_timeout: float | None = None,
+    notebook_time_limit: float | None = None,
+    memory_limit_mb: int | None = None,
+    progress: Callable[[SubmissionResult], None] | None = None,
 ) -> list[SubmissionResult]:
     """Autograde every ``submitted/*/NAME/`` (or only ``student_ids``) of the course at ``root``.
 
-    The gradebook is brought up to date with the source first. Raises :class:`CourseError`
-    only for course-level problems (unknown assignment, invalid source, nbgrader refusing the
-    gradebook update); each submission's outcome is in its result.
+    The gradebook is brought up to date with the source first. Submissions are graded by up to
+    ``jobs`` worker processes under a per-cell timeout, a per-notebook time limit and a memory
+    limit (each ``None`` takes the value configured in ``nbgrader_config.py``); see
+    :mod:`dlcourse.course.parallel`. Raises :class:`CourseError` only for course-level problems
+    (unknown assignment, invalid source, nbgrader refusing the gradebook update, bad limits);
+    each submission's outcome is in its result.
     """
+    from dlcourse.course.parallel import GradingLimits, autograde_class
+
     course = Course.load(root)
     (name,) = course.resolve([name])
+    limits = GradingLimits(jobs, cell_timeout, notebook_time_limit, memory_limit_mb).resolved(course)
     sync_gradebook(course, name)
     wanted = list(student_ids) if student_ids is not None else students(course, name)
-    return [grade_submission(course, name, student) for student in wanted]
+    return autograde_class(course, name, wanted, limits, progress)
 
 
 def autograde_notebook(

@@ -122,3 +122,65 @@ def relu(x: torch.Tensor) -> torch.Tensor:
 def tanh(x: torch.Tensor) -> torch.Tensor:
     """tanh(x) with the written-out backward. x: any shape; returns the same shape."""
     return Tanh.apply(x)
+
+
+# --------------------------------------------------------------------------- lecture 02: more activations
+
+
+def leaky_relu_forward(x: torch.Tensor, alpha: float = 0.01) -> tuple[torch.Tensor, tuple[torch.Tensor, float]]:
+    """out = x if x > 0 else α·x. x: any shape. Returns (out, cache=(x, α))."""
+    return torch.where(x > 0, x, alpha * x), (x, alpha)
+
+
+def leaky_relu_backward(dout: torch.Tensor, cache: tuple[torch.Tensor, float]) -> torch.Tensor:
+    """dx = dout · (1 if x > 0 else α), with cache = (x, α). Shapes as x."""
+    x, alpha = cache
+    return torch.where(x > 0, dout, alpha * dout)
+
+
+def elu_forward(x: torch.Tensor, alpha: float = 1.0) -> tuple[torch.Tensor, tuple[torch.Tensor, float]]:
+    """out = x if x > 0 else α(e^x − 1), exponentiating min(x, 0) only. Returns (out, cache=(x, α))."""
+    return torch.where(x > 0, x, alpha * torch.expm1(x.clamp(max=0))), (x, alpha)
+
+
+def elu_backward(dout: torch.Tensor, cache: tuple[torch.Tensor, float]) -> torch.Tensor:
+    """dx = dout · (1 if x > 0 else α·e^x), with cache = (x, α). Shapes as x."""
+    x, alpha = cache
+    return torch.where(x > 0, dout, dout * alpha * torch.exp(x.clamp(max=0)))
+
+
+def softplus(x: torch.Tensor) -> torch.Tensor:
+    """softplus(x) = max(x, 0) + log(1 + e^{−|x|}): no overflow, no lost digits. Integer x gives float64."""
+    x = _as_float(x)
+    return x.clamp(min=0) + torch.log1p(torch.exp(-x.abs()))
+
+
+def softplus_forward(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """out = softplus(x). x: any shape. Returns (out, cache=x)."""
+    return softplus(x), x
+
+
+def softplus_backward(dout: torch.Tensor, cache: torch.Tensor) -> torch.Tensor:
+    """dx = dout · σ(x), with cache = x. Shapes as x."""
+    return dout * _stable_sigmoid(_as_float(cache))
+
+
+ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu", "softplus")
+
+
+def activation_forward(x: torch.Tensor, name: str) -> tuple[torch.Tensor, object]:
+    """Apply the activation called ``name`` (one of :data:`ACTIVATIONS`). Returns (out, cache)."""
+    if name == "linear":
+        return x, None
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
+    return globals()[f"{name}_forward"](x)
+
+
+def activation_backward(dout: torch.Tensor, cache: object, name: str) -> torch.Tensor:
+    """Backward pass of :func:`activation_forward` for the activation ``name``. Shapes as x."""
+    if name == "linear":
+        return dout
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
+    return globals()[f"{name}_backward"](dout, cache)

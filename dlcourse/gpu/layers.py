@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from dlcourse.gpu.activations import activation_backward, activation_forward, sigmoid
+
 AffineCache = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
@@ -69,3 +71,31 @@ class Affine(torch.autograd.Function):
 def affine(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """x̃ w + b with the written-out backward: x (N, d_1, ..., d_k), w (D, M), b (M,) → (N, M)."""
     return Affine.apply(x, w, b)
+
+
+# --------------------------------------------------------------------------- lecture 02: neurons and dense layers
+
+DenseCache = tuple[AffineCache, object, str]
+
+
+def perceptron(x: torch.Tensor, w: torch.Tensor, w0: float) -> torch.Tensor:
+    """A single sigmoid neuron ŷ = σ(w₀ + x·w): x (N, D) or (D,), w (D,) → (N,) or 0-d."""
+
+    return sigmoid(w0 + x @ w)
+
+
+def dense_forward(
+    x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, activation: str = "relu"
+) -> tuple[torch.Tensor, DenseCache]:
+    """out = g(x̃ w + b): x (N, d_1, ..., d_k), w (D, M), b (M,) → out (N, M), cache."""
+
+    z, affine_cache = affine_forward(x, w, b)
+    out, act_cache = activation_forward(z, activation)
+    return out, (affine_cache, act_cache, activation)
+
+
+def dense_backward(dout: torch.Tensor, cache: DenseCache) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Gradients of :func:`dense_forward`: dout (N, M) → dx (shape of x), dw (D, M), db (M,)."""
+
+    affine_cache, act_cache, activation = cache
+    return affine_backward(activation_backward(dout, act_cache, activation), affine_cache)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from dlcourse.gpu.activations import relu, relu_backward, relu_forward
+from dlcourse.gpu.activations import activation_forward, relu, relu_backward, relu_forward
 from dlcourse.gpu.device import default_device, to_tensor
 from dlcourse.gpu.layers import affine, affine_backward, affine_forward
 from dlcourse.gpu.losses import softmax_cross_entropy, softmax_cross_entropy_loss
@@ -173,3 +173,28 @@ class TwoLayerNet(nn.Module):
     def grads(self) -> dict[str, torch.Tensor | None]:
         """name → ``.grad`` of each parameter (None before the first backward), like the reference's grads."""
         return {name: getattr(self, name).grad for name in PARAM_NAMES}
+
+
+# --------------------------------------------------------------------------- lecture 02: multilayer perceptrons
+
+Layers = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+def mlp_forward(
+    x: torch.Tensor, layers: Layers, activation: str = "relu", output_activation: str = "linear"
+) -> torch.Tensor:
+    """Feed-forward: a⁽⁰⁾ = x, a⁽ˡ⁺¹⁾ = g(a⁽ˡ⁾ W_l + b_l). x (N, D), W_l (d_l, d_{l+1}) → (N, d_L)."""
+
+    a = x
+    for i, (w, b) in enumerate(layers):
+        name = output_activation if i == len(layers) - 1 else activation
+        a, _ = activation_forward(a @ w + b, name)
+    return a
+
+
+def collapse_linear(layers: Layers) -> tuple[torch.Tensor, torch.Tensor]:
+    """The single affine map (W_c (d_0, d_L), b_c (d_L,)) equal to a stack of linear layers."""
+    w_c, b_c = layers[0]
+    for w, b in layers[1:]:
+        w_c, b_c = w_c @ w, b_c @ w + b
+    return w_c, b_c

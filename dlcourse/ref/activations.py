@@ -56,3 +56,80 @@ def tanh_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
     """dx = dout · (1 − tanh(x)²), with cache = tanh(x). Shapes as x."""
     t = cache
     return dout * (1.0 - t * t)
+
+
+# --------------------------------------------------------------------------- lecture 02: more activations
+
+
+def leaky_relu_forward(x: np.ndarray, alpha: float = 0.01) -> tuple[np.ndarray, tuple[np.ndarray, float]]:
+    """out = x if x > 0 else α·x (α = 0.01: leaky ReLU; a learned α: PReLU; a random α: RReLU).
+
+    x: any shape. Returns (out, cache=(x, α)).
+    """
+    return np.where(x > 0, x, alpha * x), (x, alpha)
+
+
+def leaky_relu_backward(dout: np.ndarray, cache: tuple[np.ndarray, float]) -> np.ndarray:
+    """dx = dout · (1 if x > 0 else α), with cache = (x, α). Shapes as x."""
+    x, alpha = cache
+    return dout * np.where(x > 0, 1.0, alpha)
+
+
+def elu_forward(x: np.ndarray, alpha: float = 1.0) -> tuple[np.ndarray, tuple[np.ndarray, float]]:
+    """out = x if x > 0 else α(e^x − 1). x: any shape. Returns (out, cache=(x, α)).
+
+    e^x is evaluated at min(x, 0) only, so a large positive x cannot overflow in the unused branch.
+    """
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))), (x, alpha)
+
+
+def elu_backward(dout: np.ndarray, cache: tuple[np.ndarray, float]) -> np.ndarray:
+    """dx = dout · (1 if x > 0 else α·e^x), with cache = (x, α). Shapes as x."""
+    x, alpha = cache
+    return dout * np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0)))
+
+
+def softplus(x: np.ndarray) -> np.ndarray:
+    """softplus(x) = log(1 + e^x) = max(x, 0) + log(1 + e^{−|x|}), without overflow or lost digits.
+
+    The right-hand form exponentiates only non-positive numbers, and ``log1p`` keeps the tiny
+    values log(1 + e^{−40}) ≈ 4e−18 that log(1 + ·) would round to 0. x: any shape.
+    """
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def softplus_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """out = softplus(x). x: any shape. Returns (out, cache=x)."""
+    return softplus(x), x
+
+
+def softplus_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
+    """dx = dout · σ(x): the derivative of softplus is the sigmoid. cache = x. Shapes as x."""
+    return dout * sigmoid(cache)
+
+
+ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu", "softplus")
+
+
+def activation_forward(x: np.ndarray, name: str) -> tuple[np.ndarray, object]:
+    """Apply the activation called ``name`` (one of :data:`ACTIVATIONS`, default parameters).
+
+    x: any shape. Returns (out, cache) with the cache of that activation's forward function.
+    """
+    if name == "linear":
+        return x, None
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
+    return globals()[f"{name}_forward"](x)
+
+
+def activation_backward(dout: np.ndarray, cache: object, name: str) -> np.ndarray:
+    """Backward pass of :func:`activation_forward` for the activation ``name``. Shapes as x."""
+    if name == "linear":
+        return dout
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
+    return globals()[f"{name}_backward"](dout, cache)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlcourse.ref.activations import relu_backward, relu_forward
+from dlcourse.ref.activations import activation_forward, relu_backward, relu_forward
 from dlcourse.ref.layers import affine_backward, affine_forward
 from dlcourse.ref.losses import softmax_cross_entropy
 
@@ -65,3 +65,49 @@ def two_layer_net(
     _, dW1, db1 = affine_backward(dh, cache1)
     grads = {"W1": dW1 + reg * W1, "b1": db1, "W2": dW2 + reg * W2, "b2": db2}
     return float(loss), grads
+
+
+# --------------------------------------------------------------------------- lecture 02: multilayer perceptrons
+
+Layers = list[tuple[np.ndarray, np.ndarray]]
+
+
+def mlp_forward(
+    x: np.ndarray, layers: Layers, activation: str = "relu", output_activation: str = "linear"
+) -> np.ndarray:
+    """The feed-forward algorithm: a⁽⁰⁾ = x, a⁽ˡ⁺¹⁾ = g(a⁽ˡ⁾ W_l + b_l), for l = 0 … L−1.
+
+    Args:
+        x: (N, D) inputs.
+        layers: [(W_0, b_0), …, (W_{L−1}, b_{L−1})] with W_l (d_l, d_{l+1}) and b_l (d_{l+1},);
+            d_0 = D.
+        activation: g of every hidden layer (all layers but the last).
+        output_activation: g of the last layer ("linear": raw scores).
+
+    Returns:
+        (N, d_L) outputs of the last layer.
+    """
+
+    a = x
+    for i, (w, b) in enumerate(layers):
+        name = output_activation if i == len(layers) - 1 else activation
+        a, _ = activation_forward(a @ w + b, name)
+    return a
+
+
+def collapse_linear(layers: Layers) -> tuple[np.ndarray, np.ndarray]:
+    """The single affine map equal to a stack of *linear* layers (no activations).
+
+    ((x W_0 + b_0) W_1 + b_1) ⋯ = x (W_0 W_1 ⋯ W_{L−1}) + b_c, where b_c pushes each bias
+    through the layers after it: b_c = (⋯(b_0 W_1 + b_1) W_2 + b_2 ⋯).
+
+    Args:
+        layers: [(W_l (d_l, d_{l+1}), b_l (d_{l+1},)), …], at least one.
+
+    Returns:
+        W_c: (d_0, d_L) and b_c: (d_L,).
+    """
+    w_c, b_c = layers[0]
+    for w, b in layers[1:]:
+        w_c, b_c = w_c @ w, b_c @ w + b
+    return w_c, b_c

@@ -1,0 +1,224 @@
+"""Grading throughput: a synthetic class of 04-backprop submissions, autograded with 1 and 2 workers.
+
+Builds a throwaway course (this repository's ``nbgrader_config.py`` and ``solutions/04-backprop``)
+and a class of ``--submissions`` students (default 30) in fixed proportions:
+
+- 40 % correct (the instructor notebook, submitted as a student: full marks);
+- 27 % wrong (the solution with one function replaced by a known mistake: relu's mask ``>= 0``,
+  sigmoid without ``dout``, a softmax loss summed instead of averaged, ``db`` not summed);
+- 20 % blank (the release, untouched: every exercise raises ``NotImplementedError``);
+- 13 % hostile (an infinite loop after a correct definition, a shortcut through ``dlcourse.ref``,
+  warnings to stderr in a student function, corrupt JSON).
+
+Then ``dlcourse.course.autograde`` grades the whole class with ``--jobs 1`` and again, from an
+empty gradebook, with ``--jobs 2``. Printed: wall time, submissions per minute, the speed-up, and
+the grading overhead per submission beyond executing the notebook: the serial run's time per
+submission minus the time nbclient alone takes to execute the same submitted notebooks (a sample
+of ``--baseline`` of them, one kind each in turn). Every kernel gets one BLAS/OpenMP thread, as
+autograde's do. Nothing is asserted; on a shared machine run it twice and trust what holds in
+both runs (the load average is printed next to each figure).
+
+    python benchmarks/grading.py [--quick] [--submissions N] [--cell-timeout S] [--baseline N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+NAME = "04-backprop"
+
+WRONG = {
+    "relu_ge_zero": ("activations-solution", "def relu_backward(dout, cache):\n    return dout * (cache >= 0)\n"),
+    "sigmoid_no_dout": (
+        "activations-solution",
+        "def sigmoid_backward(dout, cache):\n    return cache * (1 - cache)\n",
+    ),
+    "softmax_sum": (
+        "softmax-ce-solution",
+        "def softmax_cross_entropy(scores, y):\n"
+        "    z = scores - scores.max(axis=1, keepdims=True)\n"
+        "    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)\n"
+        "    loss = -np.log(p[np.arange(len(y)), y]).sum()\n"
+        "    d = p.copy()\n    d[np.arange(len(y)), y] -= 1\n    return loss, d\n",
+    ),
+    "db_not_summed": (
+        "affine-backward-solution",
+        "_right_affine_backward = affine_backward\n\n"
+        "def affine_backward(dout, cache):\n"
+        "    dx, dw, db = _right_affine_backward(dout, cache)\n    return dx, dw, dout\n",
+    ),
+}
+HOSTILE = {
+    "loop_after_definition": ("affine-forward-solution", "while True:\n    pass\n"),
+    "shortcut": (
+        "affine-forward-solution",
+        "from dlcourse.ref import affine_forward as _key\n\ndef affine_forward(x, w, b):\n    return _key(x, w, b)\n",
+    ),
+    "stderr": (
+        "affine-forward-solution",
+        "import sys\n_af = affine_forward\n\ndef affine_forward(x, w, b):\n"
+        "    print('debugging affine_forward', file=sys.stderr)\n    return _af(x, w, b)\n",
+    ),
+}
+
+
+def _append(nb: Any, cell_id: str, code: str) -> Any:
+    for cell in nb.cells:
+        if cell.get("id") == cell_id:
+            cell.source = str(cell.source) + "\n\n" + code
+            return nb
+    raise KeyError(cell_id)
+
+
+def build_class(root: Path, n: int) -> dict[str, str]:
+    """The course at ``root`` and ``n`` submissions; returns ``{student: kind}``."""
+    import nbformat
+
+    from dlcourse.course import release
+
+    root.mkdir(parents=True)
+    shutil.copyfile(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copytree(REPO / "solutions" / NAME, root / "solutions" / NAME)
+    release(root, [NAME])
+    solution = root / "solutions" / NAME / f"{NAME}.ipynb"
+    blank = root / "notebooks" / NAME / f"{NAME}.ipynb"
+    n_correct, n_wrong, n_blank = round(0.4 * n), round(0.27 * n), round(0.2 * n)
+    kinds = ["correct"] * n_correct + ["wrong"] * n_wrong + ["blank"] * n_blank
+    kinds += ["hostile"] * (n - len(kinds))
+    students: dict[str, str] = {}
+    hostile_kinds = ["loop_after_definition", "shortcut", "stderr", "corrupt"]
+    for i, kind in enumerate(kinds):
+        student = f"s{i:03d}-{kind}"
+        variant = ""
+        if kind == "wrong":
+            variant = list(WRONG)[i % len(WRONG)]
+        elif kind == "hostile":
+            variant = hostile_kinds[i % len(hostile_kinds)]
+        if variant:
+            student += f"-{variant}"
+        folder = root / "submitted" / student / NAME
+        folder.mkdir(parents=True)
+        dest = folder / f"{NAME}.ipynb"
+        students[student] = kind
+        if kind == "correct":
+            shutil.copyfile(solution, dest)
+        elif kind == "blank":
+            shutil.copyfile(blank, dest)
+        elif variant == "corrupt":
+            dest.write_text('{"cells": [', encoding="utf-8")
+        else:
+            cell_id, code = (WRONG if kind == "wrong" else HOSTILE)[variant]
+            nbformat.write(_append(nbformat.read(str(solution), as_version=4), cell_id, code), str(dest))
+    return students
+
+
+def reset(root: Path) -> None:
+    """Forget every grade: gradebook, autograded notebooks, status file."""
+    (root / "gradebook.db").unlink(missing_ok=True)
+    shutil.rmtree(root / "autograded", ignore_errors=True)
+
+
+def grade(root: Path, jobs: int, cell_timeout: float) -> tuple[float, list[tuple[str, float]], list[Any]]:
+    """Wall time of one autograde run, the completion time of each submission, the results."""
+    from dlcourse.course import autograde
+
+    done: list[tuple[str, float]] = []
+    start = time.perf_counter()
+    results = autograde(
+        root, NAME, jobs=jobs, cell_timeout=cell_timeout, progress=lambda r: done.append((r.student, time.perf_counter() - start))
+    )
+    return time.perf_counter() - start, done, results
+
+
+def plain_execution(path: Path, cell_timeout: float) -> float:
+    """Seconds nbclient alone takes to execute the notebook at ``path`` (errors allowed)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(str(path), as_version=4)
+    start = time.perf_counter()
+    NotebookClient(
+        nb, timeout=int(cell_timeout), allow_errors=True, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+    ).execute()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--submissions", type=int, default=30)
+    parser.add_argument("--quick", action="store_true", help="10 submissions, baseline of 3")
+    parser.add_argument("--cell-timeout", type=float, default=10.0)
+    parser.add_argument("--baseline", type=int, default=6, help="submissions executed with nbclient alone")
+    args = parser.parse_args()
+    # autograde's kernels run with one BLAS/OpenMP thread; the nbclient baseline gets the same
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    n = 10 if args.quick else args.submissions
+    n_base = 3 if args.quick else args.baseline
+    scratch = Path(tempfile.mkdtemp(prefix="dlcourse-bench-"))
+    try:
+        root = scratch / "course"
+        t0 = time.perf_counter()
+        students = build_class(root, n)
+        print(f"class of {n} submissions of {NAME} built in {time.perf_counter() - t0:.1f} s "
+              f"({os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f})")
+        runs = {}
+        for jobs in (1, 2):
+            reset(root)
+            wall, done, results = grade(root, jobs, args.cell_timeout)
+            runs[jobs] = (wall, done, results)
+            graded = sum(r.graded for r in results)
+            print(f"jobs={jobs}: {wall:6.1f} s  {n / wall * 60:5.1f} submissions/min  "
+                  f"({graded} graded, {n - graded} not graded; load average {os.getloadavg()[0]:.2f})")
+        speedup = runs[1][0] / runs[2][0]
+        print(f"speed-up with 2 workers: {speedup:.2f}x (target >= 1.8x)")
+
+        # per-submission time in the serial run: gaps between completions of graded submissions
+        wall1, done1, results1 = runs[1]
+        by_student = {r.student: r for r in results1}
+        times: dict[str, float] = {}
+        previous = None
+        for student, t in done1:
+            if not by_student[student].graded:  # rejected before any kernel starts
+                continue
+            if previous is not None:
+                times[student] = t - previous
+            previous = t
+        first_graded = next(s for s, _ in done1 if by_student[s].graded)
+        startup = next(t for s, t in done1 if s == first_graded)
+        sample = [s for s in sorted(times) if students[s] in ("correct", "wrong", "blank")]
+        sample = sorted(sample, key=lambda s: (students[s], s))
+        picked: list[str] = []
+        kinds = ["correct", "wrong", "blank"]
+        for i in range(n_base):
+            pool = [s for s in sample if students[s] == kinds[i % 3] and s not in picked]
+            if pool:
+                picked.append(pool[0])
+        plain = {s: plain_execution(root / "submitted" / s / NAME / f"{NAME}.ipynb", args.cell_timeout) for s in picked}
+        graded_times = [times[s] for s in picked]
+        overhead = statistics.mean(times[s] - plain[s] for s in picked)
+        print(f"first submission (gradebook sync + template + first kernel): {startup:.1f} s")
+        print(f"serial time per graded submission: median {statistics.median(times.values()):.2f} s")
+        print(f"sample of {len(picked)}: grading {statistics.mean(graded_times):.2f} s vs nbclient alone "
+              f"{statistics.mean(plain.values()):.2f} s -> overhead {overhead:.2f} s per submission")
+        print("outcomes (jobs=2):")
+        for r in runs[2][2]:
+            score = f"{r.score:g}/{r.max_score:g}" if r.score is not None else f"-/{r.max_score:g}"
+            print(f"  {r.student:<40} {score:>7}  {r.status[:90]}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    main()

@@ -1,0 +1,520 @@
+"""Correct alternatives and known-wrong implementations (mutants) for the 01-autodiff checks.
+
+``MUTANTS[check]`` lists ``(implementation, pattern, public)``: the check must raise a
+CheckFailure whose message matches ``pattern`` (``None``: the student's own code crashes);
+``public`` says whether the public cases already catch it (otherwise only hidden=True must).
+
+The ``Value`` checks take a class, so the reference passes through :func:`student_class`, which
+copies ``dlcourse.ref.Value`` as if a student had typed it (see ``impersonate.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import types
+from typing import Any, Callable
+
+import numpy as np
+
+import dlcourse.ref as ref
+from dlcourse.checks import autodiff as checks
+from impersonate import _is_reference, _relabel
+
+Impl = Any
+
+
+def student_class(cls: type) -> type:
+    """A copy of the reference class ``cls`` whose code counts as a student's (for the guard).
+
+    Its methods run in a copy of the module's namespace in which the class name (used inside
+    the methods to build results) and the module's reference functions point to student copies.
+    """
+    namespace = dict(vars(sys.modules[cls.__module__]))
+
+    def copy(fn: types.FunctionType) -> types.FunctionType:
+        new = types.FunctionType(_relabel(fn.__code__), namespace, fn.__name__, fn.__defaults__, fn.__closure__)
+        new.__kwdefaults__ = fn.__kwdefaults__
+        return new
+
+    attrs: dict[str, Any] = {}
+    for key, value in cls.__dict__.items():
+        if key in ("__dict__", "__weakref__"):
+            continue
+        if isinstance(value, types.FunctionType):
+            attrs[key] = copy(value)
+        elif isinstance(value, staticmethod):
+            attrs[key] = staticmethod(copy(value.__func__))
+        else:
+            attrs[key] = value
+    new_cls = type(cls.__name__, (object,), attrs)
+    namespace[cls.__name__] = new_cls
+    for name, value in list(namespace.items()):
+        if _is_reference(value):
+            namespace[name] = copy(value)
+    return new_cls
+
+
+# ----------------------------------------------------------------- Value: a differently written correct engine
+class LocalGradValue:
+    """Stores (input, local derivative) pairs instead of closures; backward by Kahn's algorithm."""
+
+    def __init__(self, data, _parents=()):
+        self.data = float(data)
+        self.grad = 0.0
+        self._parents = list(_parents)  # [(input Value, ∂self/∂input)]
+
+    @staticmethod
+    def _lift(v):
+        return v if isinstance(v, LocalGradValue) else LocalGradValue(v)
+
+    def __add__(self, other):
+        other = self._lift(other)
+        return LocalGradValue(self.data + other.data, [(self, 1.0), (other, 1.0)])
+
+    def __mul__(self, other):
+        other = self._lift(other)
+        return LocalGradValue(self.data * other.data, [(self, other.data), (other, self.data)])
+
+    def __pow__(self, n):
+        return LocalGradValue(self.data**n, [(self, n * self.data ** (n - 1))])
+
+    def exp(self):
+        e = math.exp(self.data)
+        return LocalGradValue(e, [(self, e)])
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        return LocalGradValue(t, [(self, 1 - t * t)])
+
+    def backward(self):
+        # Count each node's consumers, then release a node once all of them have added to its grad.
+        consumers = {}
+        stack, seen = [self], {id(self)}
+        while stack:
+            node = stack.pop()
+            for parent, _ in node._parents:
+                consumers[id(parent)] = consumers.get(id(parent), 0) + 1
+                if id(parent) not in seen:
+                    seen.add(id(parent))
+                    stack.append(parent)
+        self.grad = 1.0
+        ready = [self]
+        while ready:
+            node = ready.pop()
+            for parent, local in node._parents:
+                parent.grad += local * node.grad
+                consumers[id(parent)] -= 1
+                if consumers[id(parent)] == 0:
+                    ready.append(parent)
+
+    __radd__ = __add__
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return self * -1
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __truediv__(self, other):
+        return self * self._lift(other) ** -1
+
+    def __rtruediv__(self, other):
+        return other * self**-1
+
+
+# ----------------------------------------------------------------- Value mutants (one method changed each)
+class MicroValue:
+    """A micrograd-style student engine; the mutants below override one method each."""
+
+    def __init__(self, data, _children=()):
+        self.data = float(data)
+        self.grad = 0.0
+        self._prev = tuple(_children)
+        self._backward = lambda: None
+
+    def _w(self, o):
+        return o if isinstance(o, MicroValue) else type(self)(o)
+
+    def __add__(self, o):
+        o = self._w(o)
+        out = type(self)(self.data + o.data, (self, o))
+
+        def _backward():
+            self.grad += out.grad
+            o.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, o):
+        o = self._w(o)
+        out = type(self)(self.data * o.data, (self, o))
+
+        def _backward():
+            self.grad += o.data * out.grad
+            o.grad += self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __pow__(self, n):
+        out = type(self)(self.data**n, (self,))
+
+        def _backward():
+            self.grad += n * self.data ** (n - 1) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        out = type(self)(math.exp(self.data), (self,))
+
+        def _backward():
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def tanh(self):
+        out = type(self)(math.tanh(self.data), (self,))
+
+        def _backward():
+            self.grad += (1 - out.data**2) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def _topo(self):
+        order, seen = [], set()
+
+        def build(v):
+            if v not in seen:
+                seen.add(v)
+                for c in v._prev:
+                    build(c)
+                order.append(v)
+
+        build(self)
+        return order
+
+    def backward(self):
+        self.grad = 1.0
+        for v in reversed(self._topo()):
+            v._backward()
+
+    def __neg__(self):
+        return self * -1
+
+    def __radd__(self, o):
+        return self + o
+
+    def __sub__(self, o):
+        return self + (-o)
+
+    def __rsub__(self, o):
+        return o + (-self)
+
+    def __rmul__(self, o):
+        return self * o
+
+    def __truediv__(self, o):
+        return self * self._w(o) ** -1
+
+    def __rtruediv__(self, o):
+        return o * self**-1
+
+
+class ValueAssignsGradients(MicroValue):
+    def __add__(self, o):
+        o = self._w(o)
+        out = type(self)(self.data + o.data, (self, o))
+
+        def _backward():
+            self.grad = out.grad  # overwrites what another use of self already added
+            o.grad = out.grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, o):
+        o = self._w(o)
+        out = type(self)(self.data * o.data, (self, o))
+
+        def _backward():
+            self.grad = o.data * out.grad
+            o.grad = self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class ValueRecursiveBackward(MicroValue):
+    def backward(self):
+        self.grad = 1.0
+        self._recurse()
+
+    def _recurse(self):
+        self._backward()
+        for c in self._prev:
+            c._recurse()
+
+
+class ValueTopologicalOrderNotReversed(MicroValue):
+    def backward(self):
+        self.grad = 1.0
+        for v in self._topo():  # inputs first
+            v._backward()
+
+
+class ValueBreadthFirstBackward(MicroValue):
+    def backward(self):
+        self.grad = 1.0
+        queue, seen = [self], {self}
+        while queue:
+            v = queue.pop(0)
+            v._backward()
+            for c in v._prev:
+                if c not in seen:
+                    seen.add(c)
+                    queue.append(c)
+
+
+class ValueNoSeed(MicroValue):
+    def backward(self):
+        for v in reversed(self._topo()):
+            v._backward()
+
+
+class ValueTanhNotSquared(MicroValue):
+    def tanh(self):
+        out = type(self)(math.tanh(self.data), (self,))
+
+        def _backward():
+            self.grad += (1 - out.data) * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class ValueTanhDerivativeOfInput(MicroValue):
+    def tanh(self):
+        out = type(self)(math.tanh(self.data), (self,))
+
+        def _backward():
+            self.grad += (1 - self.data**2) * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class ValuePowerNotLowered(MicroValue):
+    def __pow__(self, n):
+        out = type(self)(self.data**n, (self,))
+
+        def _backward():
+            self.grad += n * self.data**n * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class ValueExpUsesInput(MicroValue):
+    def exp(self):
+        out = type(self)(math.exp(self.data), (self,))
+
+        def _backward():
+            self.grad += self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class ValueProductGradientsSwapped(MicroValue):
+    def __mul__(self, o):
+        o = self._w(o)
+        out = type(self)(self.data * o.data, (self, o))
+
+        def _backward():
+            self.grad += self.data * out.grad
+            o.grad += o.data * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class ValueRejectsPlainNumbers(MicroValue):
+    def __add__(self, o):
+        out = type(self)(self.data + o.data, (self, o))  # `x + 1`: int has no .data
+
+        def _backward():
+            self.grad += out.grad
+            o.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+
+class ValueBorrowsTheReference(ref.Value):
+    """Subclasses the answer key: every operation runs reference code."""
+
+
+# ----------------------------------------------------------------- numerical partials
+def numerical_partials_with_numpy(f, xs, h=1e-6):
+    x = np.array(xs, dtype=float)
+    eye = np.eye(len(x)) * h
+    return np.array([(f(*(x + e)) - f(*(x - e))) / (2 * h) for e in eye])
+
+
+def numerical_partials_one_sided(f, xs, h=1e-6):
+    xs = list(xs)
+    f0 = f(*xs)
+    out = []
+    for i in range(len(xs)):
+        p = list(xs)
+        p[i] += h
+        out.append((f(*p) - f0) / h)
+    return np.array(out)
+
+
+def numerical_partials_divides_by_h(f, xs, h=1e-6):
+    out = []
+    for i in range(len(xs)):
+        up, down = list(xs), list(xs)
+        up[i] += h
+        down[i] -= h
+        out.append((f(*up) - f(*down)) / h)
+    return np.array(out)
+
+
+def numerical_partials_moves_everything(f, xs, h=1e-6):
+    d = (f(*[v + h for v in xs]) - f(*[v - h for v in xs])) / (2 * h)
+    return np.full(len(xs), d)
+
+
+def numerical_partials_ignores_h(f, xs, h=1e-6):
+    return numerical_partials_with_numpy(f, xs)  # always the default step
+
+
+def numerical_partials_edits_the_point(f, xs, h=1e-6):
+    out = []
+    for i in range(len(xs)):
+        xs[i] += h
+        up = f(*xs)
+        xs[i] -= 2 * h
+        down = f(*xs)  # forgets to put xs[i] back
+        out.append((up - down) / (2 * h))
+    return np.array(out)
+
+
+# ----------------------------------------------------------------- two-layer graph backward
+def graph_backward_einsum(dy, cache):
+    x, W, b, V, a, h = cache
+    dz = np.einsum("nc,ch->nh", dy, V) * (1 - h**2)
+    return (np.einsum("nh,hd->nd", dz, W), np.einsum("nh,nd->hd", dz, x), dz.sum(0),
+            np.einsum("nc,nh->ch", dy, h), dy.sum(0))
+
+
+def _grads(dy, cache, *, tanh_grad=None, dW_T=False, dV_T=False, db_mean=False, da_mean=False):
+    x, W, b, V, a, h = cache
+    dh = dy @ V
+    dz = dh * ((1 - h * h) if tanh_grad is None else tanh_grad(h))
+    dW = x.T @ dz if dW_T else dz.T @ x
+    dV = h.T @ dy if dV_T else dy.T @ h
+    db = dz.mean(0) if db_mean else dz.sum(0)
+    da = dy.mean(0) if da_mean else dy.sum(0)
+    return dz @ W, dW, db, dV, da
+
+
+def graph_backward_skips_tanh(dy, cache):
+    return _grads(dy, cache, tanh_grad=lambda h: np.ones_like(h))
+
+
+def graph_backward_tanh_not_squared(dy, cache):
+    return _grads(dy, cache, tanh_grad=lambda h: 1 - h)
+
+
+def graph_backward_tanh_applied_again(dy, cache):
+    return _grads(dy, cache, tanh_grad=lambda h: 1 - np.tanh(h) ** 2)
+
+
+def graph_backward_dW_transposed(dy, cache):
+    return _grads(dy, cache, dW_T=True)
+
+
+def graph_backward_dV_transposed(dy, cache):
+    return _grads(dy, cache, dV_T=True)
+
+
+def graph_backward_da_averaged(dy, cache):
+    return _grads(dy, cache, da_mean=True)
+
+
+def graph_backward_db_averaged(dy, cache):
+    return _grads(dy, cache, db_mean=True)
+
+
+def graph_backward_returns_dict(dy, cache):
+    dx, dW, db, dV, da = _grads(dy, cache)
+    return {"dx": dx, "dW": dW, "db": db, "dV": dV, "da": da}
+
+
+# ----------------------------------------------------------------- tables
+REFERENCE: dict[Callable[..., None], Callable[[], Impl]] = {
+    # factories, so that the class copy is made when a test needs it
+    checks.check_value_ops: lambda: student_class(ref.Value),
+    checks.check_value_backward: lambda: student_class(ref.Value),
+    checks.check_numerical_partials: lambda: ref.numerical_partials,
+    checks.check_two_layer_graph_backward: lambda: ref.two_layer_graph_backward,
+}
+
+CORRECT: dict[Callable[..., None], list[Impl]] = {
+    checks.check_value_ops: [LocalGradValue, MicroValue],
+    checks.check_value_backward: [LocalGradValue, MicroValue],
+    checks.check_numerical_partials: [numerical_partials_with_numpy],
+    checks.check_two_layer_graph_backward: [graph_backward_einsum],
+}
+
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+    checks.check_value_ops: [
+        (ValueTanhNotSquared, r"square the output", True),
+        (ValueTanhDerivativeOfInput, r"use the output t = tanh\(x\), not the input", True),
+        (ValuePowerNotLowered, r"lowers the exponent", True),
+        (ValueExpUsesInput, r"output's data \(not the input's\)", True),
+        (ValueProductGradientsSwapped, r"swapped", True),
+        (ValueRejectsPlainNumbers, None, True),
+        (ValueNoSeed, r"every gradient is 0", True),
+        (ValueAssignsGradients, r"accumulate with `self.grad \+= \.\.\.`", False),
+        (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True),
+    ],
+    checks.check_value_backward: [
+        (ValueAssignsGradients, r"accumulate with `self.grad \+= \.\.\.`", True),
+        (ValueRecursiveBackward, r"passed its gradient on twice", True),
+        (ValueTopologicalOrderNotReversed, r"wrong direction", True),
+        (ValueBreadthFirstBackward, r"breadth-first", True),
+        (ValueNoSeed, r"every gradient is 0", True),
+        (ValueTanhNotSquared, r"tanh|grad", True),
+        (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True),
+    ],
+    checks.check_numerical_partials: [
+        (numerical_partials_one_sided, r"one-sided difference", True),
+        (numerical_partials_divides_by_h, r"divide by 2h", True),
+        (numerical_partials_moves_everything, r"one input at a time", True),
+        (numerical_partials_ignores_h, r"use the step h that was passed in", False),
+        (numerical_partials_edits_the_point, r"changed (the point xs|its argument #2)", True),
+    ],
+    checks.check_two_layer_graph_backward: [
+        (graph_backward_skips_tanh, r"must pass through tanh", True),
+        (graph_backward_tanh_not_squared, r"square h", True),
+        (graph_backward_tanh_applied_again, r"without applying tanh again", True),
+        (graph_backward_dW_transposed, r"dW is transposed", True),
+        (graph_backward_dV_transposed, r"dV is transposed", True),
+        (graph_backward_da_averaged, r"da is averaged", True),
+        (graph_backward_db_averaged, r"db is averaged", True),
+        (graph_backward_returns_dict, r"should return a tuple", True),
+    ],
+}

@@ -1,0 +1,431 @@
+"""Correct alternatives and known-wrong implementations (mutants) for the 03-losses checks.
+
+Same structure as ``mutants_backprop``: ``MUTANTS[check]`` lists ``(implementation, pattern,
+fails_in_public)``; the check must raise a CheckFailure whose message matches ``pattern``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+import dlcourse.ref as ref
+from dlcourse.checks import losses as checks
+
+Impl = Callable[..., Any]
+
+
+def _sigmoid(z):
+    return 0.5 * (1 + np.tanh(0.5 * z))
+
+
+# ----------------------------------------------------------------- MSE
+def mse_flat(y_hat, y):
+    d = (y_hat - y).ravel()
+    return float(d @ d / d.size), (2 * (y_hat - y) / d.size)
+
+
+def mse_half(y_hat, y):
+    d = y_hat - y
+    return np.mean(d**2) / 2, d / d.size
+
+
+def mse_sum(y_hat, y):
+    d = y_hat - y
+    return np.sum(d**2), 2 * d
+
+
+def mse_grad_no_two(y_hat, y):
+    d = y_hat - y
+    return np.mean(d**2), d / d.size
+
+
+def mse_grad_sign(y_hat, y):
+    d = y_hat - y
+    return np.mean(d**2), -2 * d / d.size
+
+
+def mse_rmse(y_hat, y):
+    d = y_hat - y
+    return np.sqrt(np.mean(d**2)), 2 * d / d.size
+
+
+# ----------------------------------------------------------------- MAE
+def mae_where(y_hat, y):
+    d = y_hat - y
+    return float(np.abs(d).sum() / d.size), np.where(d > 0, 1.0, np.where(d < 0, -1.0, 0.0)) / d.size
+
+
+def mae_no_abs(y_hat, y):
+    d = y_hat - y
+    return np.mean(d), np.sign(d) / d.size
+
+
+def mae_grad_not_averaged(y_hat, y):
+    d = y_hat - y
+    return np.mean(np.abs(d)), np.sign(d)
+
+
+def mae_grad_like_mse(y_hat, y):
+    d = y_hat - y
+    return np.mean(np.abs(d)), d / d.size
+
+
+def mae_sum(y_hat, y):
+    d = y_hat - y
+    return np.sum(np.abs(d)), np.sign(d)
+
+
+# ----------------------------------------------------------------- Huber
+def huber_via_min(y_hat, y, delta=1.0):
+    d = y_hat - y
+    a = np.abs(d)
+    quad = np.minimum(a, delta)  # ½q² + δ(a − q) is ½a² inside and δ(a − ½δ) outside
+    return float(np.mean(0.5 * quad**2 + delta * (a - quad))), np.sign(d) * quad / d.size
+
+
+def huber_wrong_branch(y_hat, y, delta=1.0):
+    d = y_hat - y
+    a = np.abs(d)
+    return np.mean(np.where(a > delta, 0.5 * d**2, delta * (a - 0.5 * delta))), \
+        np.where(a > delta, d, delta * np.sign(d)) / d.size
+
+
+def huber_no_half(y_hat, y, delta=1.0):
+    d = y_hat - y
+    a = np.abs(d)
+    return np.mean(np.where(a <= delta, d**2, delta * (a - 0.5 * delta))), np.clip(d, -delta, delta) / d.size
+
+
+def huber_linear_without_offset(y_hat, y, delta=1.0):
+    d = y_hat - y
+    a = np.abs(d)
+    return np.mean(np.where(a <= delta, 0.5 * d**2, delta * a)), np.clip(d, -delta, delta) / d.size
+
+
+def huber_grad_unclipped(y_hat, y, delta=1.0):
+    d = y_hat - y
+    a = np.abs(d)
+    return np.mean(np.where(a <= delta, 0.5 * d**2, delta * (a - 0.5 * delta))), d / d.size
+
+
+def huber_grad_not_averaged(y_hat, y, delta=1.0):
+    d = y_hat - y
+    a = np.abs(d)
+    return np.mean(np.where(a <= delta, 0.5 * d**2, delta * (a - 0.5 * delta))), np.clip(d, -delta, delta)
+
+
+# ----------------------------------------------------------------- BCE from probabilities
+def bce_log_change_of_base(p, y, base=np.e):
+    log = lambda t: np.log(t) / np.log(base)  # noqa: E731
+    m = p.size
+    return float(-(y * log(p) + (1 - y) * log(1 - p)).sum() / m), (-(y / p) + (1 - y) / (1 - p)) / (m * np.log(base))
+
+
+def bce_ignores_base(p, y, base=np.e):
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), (p - y) / (p * (1 - p)) / p.size
+
+
+def bce_always_log10(p, y, base=np.e):
+    return -np.mean(y * np.log10(p) + (1 - y) * np.log10(1 - p)), (p - y) / (p * (1 - p)) / p.size / np.log(10)
+
+
+def bce_missing_minus(p, y, base=np.e):
+    return np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)) / np.log(base), (p - y) / (p * (1 - p)) / p.size / np.log(base)
+
+
+def bce_positive_term_only(p, y, base=np.e):
+    return -np.mean(y * np.log(p)) / np.log(base), (p - y) / (p * (1 - p)) / p.size / np.log(base)
+
+
+def bce_logit_gradient(p, y, base=np.e):
+    loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)) / np.log(base)
+    return loss, (p - y) / p.size / np.log(base)
+
+
+# ----------------------------------------------------------------- BCE from logits
+def bce_with_logits_logaddexp(z, y):
+    per = y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)
+    return float(per.mean()), (_sigmoid(z) - y) / z.size
+
+
+def bce_with_logits_log_sigmoid(z, y):
+    e = np.exp(-np.abs(z))
+    s = np.where(z >= 0, 1 / (1 + e), e / (1 + e))  # a stable sigmoid, but then log(σ) = log(0)
+    return -np.mean(y * np.log(s) + (1 - y) * np.log(1 - s)), (s - y) / z.size  # log(0) at z = ±1000
+
+
+def bce_with_logits_naive_exp(z, y):
+    s = 1 / (1 + np.exp(-z))
+    return -np.mean(y * np.log(s) + (1 - y) * np.log(1 - s)), (s - y) / z.size
+
+
+def bce_with_logits_clipped(z, y):
+    s = np.clip(_sigmoid(z), 1e-7, 1 - 1e-7)
+    return -np.mean(y * np.log(s) + (1 - y) * np.log(1 - s)), (_sigmoid(z) - y) / z.size
+
+
+def bce_with_logits_takes_probabilities(z, y):
+    return -np.mean(y * np.log(z) + (1 - y) * np.log(1 - z)), (z - y) / z.size  # logits treated as p
+
+
+def bce_with_logits_grad_sign(z, y):
+    per = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    return per.mean(), (y - _sigmoid(z)) / z.size
+
+
+def bce_with_logits_no_log_term(z, y):
+    return np.mean(np.maximum(z, 0) - z * y), (_sigmoid(z) - y) / z.size
+
+
+# ----------------------------------------------------------------- softmax
+def softmax_logsumexp(s):
+    m = s.max(axis=-1, keepdims=True)
+    return np.exp(s - m - np.log(np.exp(s - m).sum(axis=-1, keepdims=True)))
+
+
+def softmax_no_max(s):
+    e = np.exp(s)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_global_max(s):
+    e = np.exp(s - s.max())
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_axis0(s):
+    e = np.exp(s - s.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def softmax_no_exp(s):
+    return s / s.sum(axis=-1, keepdims=True)
+
+
+def softmax_whole_array(s):
+    e = np.exp(s - s.max())
+    return e / e.sum()
+
+
+# ----------------------------------------------------------------- softmax backward
+def softmax_backward_jacobian(dout, p):
+    flat_p, flat_d = p.reshape(-1, p.shape[-1]), dout.reshape(-1, p.shape[-1])
+    rows = [(np.diag(pi) - np.outer(pi, pi)) @ di for pi, di in zip(flat_p, flat_d)]
+    return np.array(rows).reshape(p.shape)
+
+
+def softmax_backward_diagonal(dout, p):
+    return dout * p * (1 - p)
+
+
+def softmax_backward_no_mean(dout, p):
+    return dout * p
+
+
+def softmax_backward_wrong_axis(dout, p):
+    return p * (dout - (dout * p).sum(axis=0, keepdims=True))
+
+
+def softmax_backward_log_softmax(dout, p):
+    return dout - p * dout.sum(axis=-1, keepdims=True)
+
+
+# ----------------------------------------------------------------- log-softmax
+def log_softmax_logaddexp(s):
+    return s - np.logaddexp.reduce(s, axis=-1, keepdims=True)
+
+
+def log_softmax_of_softmax(s):
+    return np.log(softmax_logsumexp(s))  # log 0 for underflowed probabilities
+
+
+def log_softmax_forgets_max(s):
+    m = s.max(axis=-1, keepdims=True)
+    return s - np.log(np.exp(s - m).sum(axis=-1, keepdims=True))
+
+
+def log_softmax_no_max(s):
+    return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
+
+
+def log_softmax_shift_only(s):
+    return s - s.max(axis=-1, keepdims=True)
+
+
+# ----------------------------------------------------------------- cross-entropy
+def cross_entropy_loop(logits, y):
+    n, c = logits.shape
+    loss, d = 0.0, np.zeros_like(logits)
+    for i in range(n):
+        row = logits[i] - logits[i].max()
+        lse = np.log(np.exp(row).sum())
+        loss -= row[y[i]] - lse
+        d[i] = np.exp(row - lse)
+        d[i, y[i]] -= 1
+    return loss / n, d / n
+
+
+def cross_entropy_takes_probabilities(logits, y):
+    n, c = logits.shape
+    return -np.mean(np.log(logits[np.arange(n), y])), (logits - np.eye(c)[y]) / n
+
+
+def cross_entropy_no_max(logits, y):
+    n, c = logits.shape
+    e = np.exp(logits)
+    p = e / e.sum(axis=1, keepdims=True)
+    return -np.mean(np.log(p[np.arange(n), y])), (p - np.eye(c)[y]) / n
+
+
+def cross_entropy_sum(logits, y):
+    n, c = logits.shape
+    logp = log_softmax_logaddexp(logits)
+    return -np.sum(logp[np.arange(n), y]), np.exp(logp) - np.eye(c)[y]
+
+
+def cross_entropy_no_onehot(logits, y):
+    n, c = logits.shape
+    logp = log_softmax_logaddexp(logits)
+    return -np.mean(logp[np.arange(n), y]), np.exp(logp) / n
+
+
+def cross_entropy_grad_not_averaged(logits, y):
+    n, c = logits.shape
+    logp = log_softmax_logaddexp(logits)
+    return -np.mean(logp[np.arange(n), y]), np.exp(logp) - np.eye(c)[y]
+
+
+# ----------------------------------------------------------------- KL
+def kl_divergence_entropy_form(p, q):
+    n = p.shape[0] if p.ndim > 1 else 1
+    sup = p > 0
+    logp = np.log(np.where(sup, p, 1.0))
+    logq = np.log(np.where(sup, q, 1.0))
+    cross, ent = -np.sum(p * logq), -np.sum(p * logp)  # KL = H(p, q) − H(p)
+    return (cross - ent) / n, np.where(sup, -p / np.where(sup, q, 1.0), 0.0) / n
+
+
+def kl_divergence_swapped(p, q):
+    n = p.shape[0] if p.ndim > 1 else 1
+    return np.sum(q * np.log(q / p)) / n, (np.log(q / p) + 1) / n
+
+
+def kl_divergence_log_of_zero(p, q):
+    n = p.shape[0] if p.ndim > 1 else 1
+    return np.sum(p * np.log(p / q)) / n, -p / q / n  # 0·log 0 = nan, with a warning
+
+
+def kl_divergence_summed(p, q):
+    sup = p > 0
+    return np.sum(np.where(sup, p * np.log(np.where(sup, p, 1.0) / q), 0.0)), -p / q
+
+
+def kl_divergence_cross_entropy(p, q):
+    n = p.shape[0] if p.ndim > 1 else 1
+    return -np.sum(p * np.log(q)) / n, -p / q / n
+
+
+def kl_divergence_grad_sign(p, q):
+    n = p.shape[0] if p.ndim > 1 else 1
+    sup = p > 0
+    return np.sum(np.where(sup, p * np.log(np.where(sup, p, 1.0) / q), 0.0)) / n, p / q / n
+
+
+CORRECT: dict[Callable[..., None], list[Impl]] = {
+    checks.check_mse: [mse_flat],
+    checks.check_mae: [mae_where],
+    checks.check_huber: [huber_via_min],
+    checks.check_bce: [bce_log_change_of_base],
+    checks.check_bce_with_logits: [bce_with_logits_logaddexp],
+    checks.check_softmax: [softmax_logsumexp],
+    checks.check_softmax_backward: [softmax_backward_jacobian],
+    checks.check_log_softmax: [log_softmax_logaddexp],
+    checks.check_cross_entropy: [cross_entropy_loop],
+    checks.check_kl_divergence: [kl_divergence_entropy_form],
+}
+
+REFERENCE: dict[Callable[..., None], Impl] = {
+    checks.check_mse: ref.mse,
+    checks.check_mae: ref.mae,
+    checks.check_huber: ref.huber,
+    checks.check_bce: ref.bce,
+    checks.check_bce_with_logits: ref.bce_with_logits,
+    checks.check_softmax: ref.softmax,
+    checks.check_softmax_backward: ref.softmax_backward,
+    checks.check_log_softmax: ref.log_softmax,
+    checks.check_cross_entropy: ref.cross_entropy,
+    checks.check_kl_divergence: ref.kl_divergence,
+}
+
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+    checks.check_mse: [
+        (mse_half, "1/\\(2m\\) convention", True),
+        (mse_sum, "divide by the number of entries", True),
+        (mse_grad_no_two, "derivative of d² is 2d", True),
+        (mse_grad_sign, "sign is flipped", True),
+        (mse_rmse, "RMSE", True),
+    ],
+    checks.check_mae: [
+        (mae_no_abs, "take the absolute value", True),
+        (mae_grad_not_averaged, "divide the gradient by m", True),
+        (mae_grad_like_mse, "derivative of \\|d\\| is sign", True),
+        (mae_sum, "divide by the number of entries", True),
+    ],
+    checks.check_huber: [
+        (huber_wrong_branch, "branches are swapped", True),
+        (huber_no_half, "quadratic branch is ½d²", True),
+        (huber_linear_without_offset, "jumps at", True),
+        (huber_grad_unclipped, "clip the gradient", True),
+        (huber_grad_not_averaged, "divide the gradient by m", True),
+    ],
+    checks.check_bce: [
+        (bce_ignores_base, "base is a parameter", True),
+        (bce_always_log10, "log10 is right only", True),
+        (bce_missing_minus, "minus sign", True),
+        (bce_positive_term_only, "\\(1 − y\\)·log\\(1 − p\\) term", True),
+        (bce_logit_gradient, "with respect to the \\*logit\\*", True),
+    ],
+    checks.check_bce_with_logits: [
+        (bce_with_logits_log_sigmoid, "log\\(σ\\(z\\)\\) is −inf", True),
+        (bce_with_logits_naive_exp, "overflow", True),
+        (bce_with_logits_clipped, "clipping σ\\(z\\) caps the loss", True),
+        (bce_with_logits_takes_probabilities, "takes logits", True),
+        (bce_with_logits_grad_sign, "sign is flipped", True),
+        (bce_with_logits_no_log_term, "log\\(1 \\+ e\\^\\{−\\|z\\|\\}\\) is missing", True),
+    ],
+    checks.check_softmax: [
+        (softmax_no_max, "subtract each row's maximum", True),
+        (softmax_global_max, "not of the whole array", True),
+        (softmax_axis0, "not axis 0", True),
+        (softmax_no_exp, "exponentiate first", True),
+        (softmax_whole_array, "each row is its own distribution", True),
+    ],
+    checks.check_softmax_backward: [
+        (softmax_backward_diagonal, "only the diagonal", True),
+        (softmax_backward_no_mean, "subtract the weighted mean", True),
+        (softmax_backward_wrong_axis, "runs over the classes", True),
+        (softmax_backward_log_softmax, "log-softmax's backward", True),
+    ],
+    checks.check_log_softmax: [
+        (log_softmax_of_softmax, "never the log of a probability", True),
+        (log_softmax_forgets_max, "must come back", True),
+        (log_softmax_no_max, "log-sum-exp|overflow", True),
+        (log_softmax_shift_only, "subtract log Σ", True),
+    ],
+    checks.check_cross_entropy: [
+        (cross_entropy_takes_probabilities, "not probabilities", True),
+        (cross_entropy_no_max, "overflow", True),
+        (cross_entropy_sum, "divide by N", True),
+        (cross_entropy_no_onehot, "subtract the one-hot", True),
+        (cross_entropy_grad_not_averaged, "divide the gradient by N", True),
+    ],
+    checks.check_kl_divergence: [
+        (kl_divergence_swapped, "arguments are swapped", True),
+        (kl_divergence_log_of_zero, "0·log 0 must count as 0", True),
+        (kl_divergence_summed, "average over the rows", True),
+        (kl_divergence_cross_entropy, "cross-entropy H\\(p, q\\)|0·log 0", True),
+        (kl_divergence_grad_sign, "sign is flipped", True),
+    ],
+}

@@ -1,0 +1,345 @@
+"""Correct alternatives and known-wrong implementations (mutants) for the 02-neurons-mlp checks.
+
+Same structure as ``mutants_backprop``: ``MUTANTS[check]`` lists ``(implementation, pattern,
+fails_in_public)``; the check must raise a CheckFailure whose message matches ``pattern``
+(``None``: the student's own code crashes, which also scores zero).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+import dlcourse.ref as ref
+from dlcourse.checks import neurons as checks
+from dlcourse.ref.layers import dense_forward as _ref_dense_forward
+
+Impl = Callable[..., Any]
+
+
+# ----------------------------------------------------------------- sigmoid
+def sigmoid_via_tanh(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # σ(z) = (1 + tanh(z/2))/2: never overflows
+
+
+def sigmoid_masked(z):
+    out = np.empty_like(z, dtype=float)
+    pos = z >= 0
+    out[pos] = 1 / (1 + np.exp(-z[pos]))
+    e = np.exp(z[~pos])
+    out[~pos] = e / (1 + e)
+    return out
+
+
+def sigmoid_naive(z):
+    return 1 / (1 + np.exp(-z))  # overflows at z = −1000
+
+
+def sigmoid_where_both_branches(z):
+    return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+
+
+def sigmoid_other_form(z):
+    return np.exp(z) / (1 + np.exp(z))  # inf/inf = nan at z = +1000
+
+
+def sigmoid_sign_flipped(z):
+    return 0.5 * (1.0 - np.tanh(0.5 * z))
+
+
+def sigmoid_math_exp(z):
+    return np.array([1 / (1 + math.exp(-v)) for v in np.ravel(z)]).reshape(np.shape(z))
+
+
+def sigmoid_calls_reference(z):
+    return ref.sigmoid(z)
+
+
+# ----------------------------------------------------------------- ELU backward
+def elu_backward_from_output(dout, cache):
+    x, alpha = cache
+    out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+    return dout * np.where(x > 0, 1.0, out + alpha)  # ELU′ = ELU + α on the negative side
+
+
+def elu_backward_overflows(dout, cache):
+    x, alpha = cache
+    return dout * np.where(x > 0, 1.0, alpha * np.exp(x))
+
+
+def elu_backward_no_alpha(dout, cache):
+    x, alpha = cache
+    return dout * np.where(x > 0, 1.0, np.exp(np.minimum(x, 0)))
+
+
+def elu_backward_elu_itself(dout, cache):
+    x, alpha = cache
+    return dout * np.where(x > 0, 1.0, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def elu_backward_ge_zero(dout, cache):
+    x, alpha = cache
+    return dout * np.where(x >= 0, 1.0, alpha * np.exp(np.minimum(x, 0)))
+
+
+def elu_backward_no_dout(dout, cache):
+    x, alpha = cache
+    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0)))
+
+
+def elu_backward_in_place(dout, cache):
+    x, alpha = cache
+    neg = x <= 0
+    dout[neg] *= alpha * np.exp(x[neg])
+    return dout
+
+
+# ----------------------------------------------------------------- perceptron
+def perceptron_loop(x, w, w0):
+    out = np.zeros(x.shape[0])
+    for n in range(x.shape[0]):
+        z = w0 + sum(x[n, j] * w[j] for j in range(len(w)))
+        out[n] = 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+    return out
+
+
+def perceptron_no_activation(x, w, w0):
+    return w0 + x @ w
+
+
+def perceptron_no_bias(x, w, w0):
+    return sigmoid_via_tanh(x @ w)
+
+
+def perceptron_bias_subtracted(x, w, w0):
+    return sigmoid_via_tanh(x @ w - w0)
+
+
+def perceptron_step(x, w, w0):
+    return (w0 + x @ w > 0).astype(float)
+
+
+def perceptron_column(x, w, w0):
+    return sigmoid_via_tanh(w0 + x @ w.reshape(-1, 1))
+
+
+def perceptron_naive_sigmoid(x, w, w0):
+    return 1 / (1 + np.exp(-(w0 + x @ w)))
+
+
+# ----------------------------------------------------------------- dense layer
+def _act(z, activation):
+    return {"linear": lambda v: v, "relu": lambda v: np.maximum(v, 0), "sigmoid": sigmoid_via_tanh,
+            "tanh": np.tanh}[activation](z)
+
+
+def dense_forward_einsum(x, W, b, activation="relu"):
+    return _act(np.einsum("nd,dm->nm", x, W) + b, activation)
+
+
+def dense_forward_no_bias(x, W, b, activation="relu"):
+    return _act(x @ W, activation)
+
+
+def dense_forward_bias_after_activation(x, W, b, activation="relu"):
+    return _act(x @ W, activation) + b
+
+
+def dense_forward_no_activation(x, W, b, activation="relu"):
+    return x @ W + b
+
+
+def dense_forward_transposed_weights(x, W, b, activation="relu"):
+    return _act(x @ W.T + b, activation)
+
+
+def dense_forward_returns_cache(x, W, b, activation="relu"):
+    return _act(x @ W + b, activation), (x, W, b)
+
+
+def dense_forward_reference(x, W, b, activation="relu"):
+    return _ref_dense_forward(x, W, b, activation)[0]  # the exercise returns out only, no cache
+
+
+# ----------------------------------------------------------------- MLP
+def mlp_forward_recursive(x, layers, activation="relu"):
+    (W, b), rest = layers[0], layers[1:]
+    z = x @ W + b
+    return z if not rest else mlp_forward_recursive(_act(z, activation), rest, activation)
+
+
+def mlp_forward_activation_on_output(x, layers, activation="relu"):
+    a = x
+    for W, b in layers:
+        a = _act(a @ W + b, activation)
+    return a
+
+
+def mlp_forward_no_activation(x, layers, activation="relu"):
+    a = x
+    for W, b in layers:
+        a = a @ W + b
+    return a
+
+
+def mlp_forward_skips_last_layer(x, layers, activation="relu"):
+    a = x
+    for W, b in layers[:-1]:
+        a = _act(a @ W + b, activation)
+    return a
+
+
+def mlp_forward_activation_first_only(x, layers, activation="relu"):
+    a = _act(x @ layers[0][0] + layers[0][1], activation)
+    for W, b in layers[1:]:
+        a = a @ W + b
+    return a
+
+
+# ----------------------------------------------------------------- XOR
+def xor_network_reference():
+    # h1 = relu(x1 + x2), h2 = relu(x1 + x2 − 1);  y = h1 − 2·h2
+    return [(np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([0.0, -1.0])), (np.array([[1.0], [-2.0]]), np.array([0.0]))]
+
+
+def xor_network_wide():
+    W1 = np.array([[1.0, -1.0, 0.0], [-1.0, 1.0, 0.0]])
+    return [(W1, np.zeros(3)), (np.array([[1.0], [1.0], [0.0]]), np.zeros(1))]  # |x1 − x2|
+
+
+def xor_network_linear():
+    return [(np.array([[0.5], [0.5]]), np.array([0.0]))]
+
+
+def xor_network_or():
+    return [(np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([0.0, 0.0])), (np.array([[0.5], [0.5]]), np.array([0.0]))]
+
+
+def xor_network_knife_edge():
+    layers = xor_network_reference()
+    return [layers[0], (layers[1][0] * 0.51, layers[1][1])]  # 0.51 at (0, 1): right, but barely
+
+
+def xor_network_bad_shapes():
+    return [(np.ones((2, 2)), np.zeros(3)), (np.ones((2, 1)), np.zeros(1))]
+
+
+def xor_network_not_pairs():
+    return np.ones((2, 2))
+
+
+# ----------------------------------------------------------------- linear collapse
+def collapse_linear_reduce(layers):
+    W, b = np.eye(layers[0][0].shape[0]), np.zeros(layers[0][0].shape[0])
+    for Wl, bl in layers:
+        W, b = W @ Wl, b @ Wl + bl
+    return W, b
+
+
+def collapse_linear_reversed(layers):
+    W = layers[-1][0]
+    for Wl, _ in reversed(layers[:-1]):
+        W = W @ Wl
+    return W, collapse_linear_reduce(layers)[1]
+
+
+def collapse_linear_last_bias(layers):
+    W = layers[0][0]
+    for Wl, _ in layers[1:]:
+        W = W @ Wl
+    return W, layers[-1][1]
+
+
+def collapse_linear_summed_biases(layers):
+    W = layers[0][0]
+    for Wl, _ in layers[1:]:
+        W = W @ Wl
+    return W, sum(b for _, b in layers)
+
+
+def collapse_linear_no_bias(layers):
+    W = layers[0][0]
+    for Wl, _ in layers[1:]:
+        W = W @ Wl
+    return W, np.zeros(W.shape[1])
+
+
+def collapse_linear_returns_w_only(layers):
+    return collapse_linear_reduce(layers)[0]
+
+
+CORRECT: dict[Callable[..., None], list[Impl]] = {
+    checks.check_sigmoid: [sigmoid_via_tanh, sigmoid_masked],
+    checks.check_elu_backward: [elu_backward_from_output],
+    checks.check_perceptron: [perceptron_loop],
+    checks.check_dense_forward: [dense_forward_einsum],
+    checks.check_mlp_forward: [mlp_forward_recursive],
+    checks.check_xor_network: [xor_network_wide],
+    checks.check_collapse_linear: [collapse_linear_reduce],
+}
+
+REFERENCE: dict[Callable[..., None], Impl] = {
+    checks.check_sigmoid: ref.sigmoid,
+    checks.check_elu_backward: ref.elu_backward,
+    checks.check_perceptron: ref.perceptron,
+    checks.check_dense_forward: dense_forward_reference,
+    checks.check_mlp_forward: ref.mlp_forward,
+    checks.check_xor_network: xor_network_reference,
+    checks.check_collapse_linear: ref.collapse_linear,
+}
+
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+    checks.check_sigmoid: [
+        (sigmoid_naive, "overflow", True),
+        (sigmoid_where_both_branches, "np.where evaluates both branches", True),
+        (sigmoid_other_form, "FloatingPointError", True),
+        (sigmoid_sign_flipped, "sign of the exponent is flipped", True),
+        (sigmoid_math_exp, "OverflowError", True),
+        (sigmoid_calls_reference, "called dlcourse.ref", True),
+    ],
+    checks.check_elu_backward: [
+        (elu_backward_overflows, "np.minimum", True),
+        (elu_backward_no_alpha, "multiply by α", True),
+        (elu_backward_elu_itself, "the −1 disappears", True),
+        (elu_backward_ge_zero, "left derivative", True),
+        (elu_backward_no_dout, "multiply by dout", True),
+        (elu_backward_in_place, "in place|np.minimum", True),
+    ],
+    checks.check_perceptron: [
+        (perceptron_no_activation, "apply the activation", True),
+        (perceptron_no_bias, "add the bias", True),
+        (perceptron_bias_subtracted, "not subtracted", True),
+        (perceptron_step, "not a hard step", True),
+        (perceptron_column, r"shape \(N,\)", True),
+        (perceptron_naive_sigmoid, "overflow", False),
+    ],
+    checks.check_dense_forward: [
+        (dense_forward_no_bias, "add the bias b before", True),
+        (dense_forward_bias_after_activation, r"not g\(xW\) \+ b", True),
+        (dense_forward_no_activation, "apply the activation", True),
+        (dense_forward_transposed_weights, "not x @ W.T", True),
+        (dense_forward_returns_cache, "only, got a tuple", True),
+    ],
+    checks.check_mlp_forward: [
+        (mlp_forward_activation_on_output, "last layer is linear", True),
+        (mlp_forward_no_activation, "after every hidden layer", True),
+        (mlp_forward_skips_last_layer, "last layer is missing", True),
+        (mlp_forward_activation_first_only, "not only the first", True),
+    ],
+    checks.check_xor_network: [
+        (xor_network_linear, "cannot separate XOR", True),
+        (xor_network_or, "gets XOR wrong", True),
+        (xor_network_knife_edge, "too close to the threshold", False),
+        (xor_network_bad_shapes, "do not chain", True),
+        (xor_network_not_pairs, "list of \\(W, b\\) pairs", True),
+    ],
+    checks.check_collapse_linear: [
+        (collapse_linear_reversed, "the order matters", True),
+        (collapse_linear_last_bias, "earlier biases count", True),
+        (collapse_linear_summed_biases, "multiplied by every later W", True),
+        (collapse_linear_no_bias, "do not vanish", True),
+        (collapse_linear_returns_w_only, "should return a tuple", True),
+    ],
+}

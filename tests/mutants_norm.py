@@ -1,0 +1,217 @@
+"""Correct alternatives and known-wrong implementations (mutants) for the 06 normalization checks."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+import dlcourse.ref as ref
+from dlcourse.checks import norm as checks
+from impersonate import as_student
+
+Impl = Callable[..., Any]
+
+
+# ----------------------------------------------------------------- batchnorm forward
+def _bn(x, gamma, beta, state, cfg, *, eval_batch_stats=False, biased_running=False, momentum_reversed=False,
+        eps_outside=False, unbiased_normalization=False, no_update=False, update_in_eval=False):
+    eps, m = cfg.get("eps", 1e-5), cfg.get("momentum", 0.1)
+    n = x.shape[0]
+    mu, var = x.mean(axis=0), x.var(axis=0)
+    rm, rv = state["running_mean"], state["running_var"]
+    if cfg.get("mode", "train") == "train" or update_in_eval:
+        batch_var = var if biased_running else var * n / (n - 1)
+        if no_update:
+            new = {"running_mean": rm.copy(), "running_var": rv.copy()}
+        elif momentum_reversed:
+            new = {"running_mean": m * rm + (1 - m) * mu, "running_var": m * rv + (1 - m) * batch_var}
+        else:
+            new = {"running_mean": (1 - m) * rm + m * mu, "running_var": (1 - m) * rv + m * batch_var}
+    else:
+        new = {"running_mean": rm.copy(), "running_var": rv.copy()}
+    if cfg.get("mode", "train") == "train" or eval_batch_stats:
+        use_mu, use_var = mu, (x.var(axis=0, ddof=1) if unbiased_normalization else var)
+    else:
+        use_mu, use_var = rm, rv
+    x_hat = (x - use_mu) / (np.sqrt(use_var) + eps if eps_outside else np.sqrt(use_var + eps))
+    return gamma * x_hat + beta, (x, x_hat, use_mu, use_var, gamma, eps), new
+
+
+def batchnorm_forward_explicit_sums(x, gamma, beta, state, cfg):
+    cfg = cfg or {}
+    n = x.shape[0]
+    eps, m = cfg.get("eps", 1e-5), cfg.get("momentum", 0.1)
+    if cfg.get("mode", "train") == "train":
+        mu = np.sum(x, axis=0) / n
+        var = np.sum((x - mu) ** 2, axis=0) / n
+        new = {"running_mean": state["running_mean"] + m * (mu - state["running_mean"]),
+               "running_var": state["running_var"] + m * (np.sum((x - mu) ** 2, axis=0) / (n - 1) - state["running_var"])}
+    else:
+        mu, var = state["running_mean"], state["running_var"]
+        new = dict(state)
+    x_hat = (x - mu) * (var + eps) ** -0.5
+    return x_hat * gamma + beta, (x, x_hat, mu, var, gamma, eps), new
+
+
+def batchnorm_forward_batch_stats_in_eval(x, gamma, beta, state, cfg):
+    return _bn(x, gamma, beta, state, cfg, eval_batch_stats=True)
+
+
+def batchnorm_forward_biased_running_var(x, gamma, beta, state, cfg):
+    return _bn(x, gamma, beta, state, cfg, biased_running=True)
+
+
+def batchnorm_forward_keras_momentum(x, gamma, beta, state, cfg):
+    return _bn(x, gamma, beta, state, cfg, momentum_reversed=True)
+
+
+def batchnorm_forward_eps_outside_sqrt(x, gamma, beta, state, cfg):
+    return _bn(x, gamma, beta, state, cfg, eps_outside=True)
+
+
+def batchnorm_forward_unbiased_normalization(x, gamma, beta, state, cfg):
+    return _bn(x, gamma, beta, state, cfg, unbiased_normalization=True)
+
+
+def batchnorm_forward_never_updates_running_stats(x, gamma, beta, state, cfg):
+    return _bn(x, gamma, beta, state, cfg, no_update=True)
+
+
+def batchnorm_forward_updates_in_eval(x, gamma, beta, state, cfg):
+    return _bn(x, gamma, beta, state, cfg, update_in_eval=True)
+
+
+def batchnorm_forward_updates_state_in_place(x, gamma, beta, state, cfg):
+    out, cache, new = _bn(x, gamma, beta, state, cfg)
+    state["running_mean"][...] = new["running_mean"]  # CS231n style: the caller's arrays change
+    state["running_var"][...] = new["running_var"]
+    return out, cache, state
+
+
+# ----------------------------------------------------------------- batchnorm backward
+def batchnorm_backward_forgets_mean_and_var_paths(dout, cache):
+    x, x_hat, mu, var, gamma, eps = cache
+    return dout * gamma / np.sqrt(var + eps), (dout * x_hat).sum(0), dout.sum(0)
+
+
+def batchnorm_backward_forgets_var_path(dout, cache):
+    x, x_hat, mu, var, gamma, eps = cache
+    return gamma / np.sqrt(var + eps) * (dout - dout.mean(0)), (dout * x_hat).sum(0), dout.sum(0)
+
+
+def batchnorm_backward_dgamma_with_x(dout, cache):
+    x, x_hat, mu, var, gamma, eps = cache
+    dx, _, db = _alt(dout, cache)
+    return dx, (dout * x).sum(0), db
+
+
+def _alt(dout, cache):
+    x, x_hat, mu, var, gamma, eps = cache
+    n = x.shape[0]
+    db, dg = dout.sum(0), (dout * x_hat).sum(0)
+    return gamma / (n * np.sqrt(var + eps)) * (n * dout - db - x_hat * dg), dg, db
+
+
+def batchnorm_backward_dbeta_mean(dout, cache):
+    dx, dg, db = _alt(dout, cache)
+    return dx, dg, dout.mean(0)
+
+
+def batchnorm_backward_forgets_gamma(dout, cache):
+    x, x_hat, mu, var, gamma, eps = cache
+    dx, dg, db = _alt(dout, cache)
+    return dx / gamma, dg, db
+
+
+def batchnorm_backward_via_jacobian(dout, cache):
+    """Column by column through the full N×N Jacobian of each feature: slow but right."""
+    x, x_hat, mu, var, gamma, eps = cache
+    n, d = x.shape
+    s = np.sqrt(var + eps)
+    dx = np.empty_like(x)
+    for j in range(d):
+        jac = (np.eye(n) - 1.0 / n - np.outer(x_hat[:, j], x_hat[:, j]) / n) / s[j]  # ∂x̂_i/∂x_k
+        dx[:, j] = gamma[j] * jac.T @ dout[:, j]
+    return dx, np.einsum("nd,nd->d", dout, x_hat), dout.sum(0)
+
+
+# ----------------------------------------------------------------- standardize
+def standardize_with_keepdims(X_train, X_test):
+    mean = np.mean(X_train, axis=0, keepdims=True)
+    std = np.sqrt(np.mean((X_train - mean) ** 2, axis=0, keepdims=True))
+    std[std == 0] = 1.0
+    return (X_train - mean) / std, (X_test - mean) / std, mean.ravel(), std.ravel()
+
+
+def standardize_statistics_of_all_data(X_train, X_test):
+    both = np.concatenate([X_train, X_test])
+    mean, std = both.mean(0), both.std(0)
+    std = np.where(std > 0, std, 1.0)
+    return (X_train - mean) / std, (X_test - mean) / std, mean, std
+
+
+def standardize_test_with_own_statistics(X_train, X_test):
+    def z(X):
+        s = np.where(X.std(0) > 0, X.std(0), 1.0)
+        return (X - X.mean(0)) / s, X.mean(0), s
+    Z_train, mean, std = z(X_train)
+    return Z_train, z(X_test)[0], mean, std
+
+
+def standardize_sample_std(X_train, X_test):
+    mean, std = X_train.mean(0), X_train.std(0, ddof=1)
+    std = np.where(std > 0, std, 1.0)
+    return (X_train - mean) / std, (X_test - mean) / std, mean, std
+
+
+def standardize_divides_by_zero(X_train, X_test):
+    mean, std = X_train.mean(0), X_train.std(0)
+    with np.errstate(all="ignore"):
+        return (X_train - mean) / std, (X_test - mean) / std, mean, std
+
+
+def standardize_forgets_test(X_train, X_test):
+    mean, std = X_train.mean(0), np.where(X_train.std(0) > 0, X_train.std(0), 1.0)
+    return (X_train - mean) / std, X_test, mean, std
+
+
+# ----------------------------------------------------------------- tables
+CORRECT: dict[Callable[..., None], list[Impl]] = {
+    checks.check_batchnorm_forward: [batchnorm_forward_explicit_sums],
+    checks.check_batchnorm_backward: [batchnorm_backward_via_jacobian, as_student(ref.batchnorm_backward_alt)],
+    checks.check_standardize: [standardize_with_keepdims],
+}
+
+REFERENCE: dict[Callable[..., None], Impl] = {
+    checks.check_batchnorm_forward: ref.batchnorm_forward,
+    checks.check_batchnorm_backward: ref.batchnorm_backward,
+    checks.check_standardize: ref.standardize,
+}
+
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+    checks.check_batchnorm_forward: [
+        (batchnorm_forward_batch_stats_in_eval, "in eval mode normalize with the running averages", True),
+        (batchnorm_forward_biased_running_var, "UNBIASED", True),
+        (batchnorm_forward_keras_momentum, "weight of the NEW value", True),
+        (batchnorm_forward_eps_outside_sqrt, "inside the square root", True),
+        (batchnorm_forward_unbiased_normalization, "biased batch variance", True),
+        (batchnorm_forward_never_updates_running_stats, "update the running mean", True),
+        (batchnorm_forward_updates_in_eval, "eval mode leaves the running statistics unchanged", True),
+        (batchnorm_forward_updates_state_in_place, "in place", True),
+    ],
+    checks.check_batchnorm_backward: [
+        (batchnorm_backward_forgets_mean_and_var_paths, "batch mean μ and variance σ²", True),
+        (batchnorm_backward_forgets_var_path, "path through the variance", True),
+        (batchnorm_backward_dgamma_with_x, "not by x", True),
+        (batchnorm_backward_dbeta_mean, "dbeta is averaged", True),
+        (batchnorm_backward_forgets_gamma, "multiply by γ", True),
+    ],
+    checks.check_standardize: [
+        (standardize_statistics_of_all_data, "training AND test", True),
+        (standardize_test_with_own_statistics, "its own statistics", True),
+        (standardize_sample_std, "population standard deviation", True),
+        (standardize_divides_by_zero, "constant feature", True),
+        (standardize_forgets_test, "standardize the test split too", True),
+    ],
+}

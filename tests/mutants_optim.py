@@ -1,0 +1,469 @@
+"""Correct alternatives and known-wrong implementations (mutants) for the 05-optimization checks.
+
+Each mutant is a mistake students really make, named after it. ``MUTANTS[check]`` lists
+``(implementation, pattern, public)``: the check must raise a CheckFailure whose message matches
+``pattern`` (so the diagnosis is tested, not only the rejection), in the public cases already
+when ``public`` is True, else in the hidden ones. A pattern of ``None`` means the student's own
+code crashes (its traceback is the feedback), which also scores zero.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+import dlcourse.ref as ref
+from dlcourse.checks import optim as checks
+
+Impl = Callable[..., Any]
+
+
+# ----------------------------------------------------------------- momentum
+def sgd_momentum_inplace_on_a_copy(w, dw, state, cfg):
+    v = state.get("velocity")
+    v = np.zeros_like(w) if v is None else v.copy()
+    v *= cfg.get("momentum", 0.9)
+    v += dw
+    return w - cfg.get("lr", 1e-2) * v, {"velocity": v}
+
+
+def sgd_momentum_wrong_sign(w, dw, state, cfg):
+    v = cfg["momentum"] * state.get("v", 0.0) - dw
+    return w - cfg["lr"] * v, {"v": v}
+
+
+def sgd_momentum_lecture_form(w, dw, state, cfg):
+    v = cfg["momentum"] * state.get("v", 0.0) - cfg["lr"] * dw
+    return w + v, {"v": v}
+
+
+def sgd_momentum_dampened(w, dw, state, cfg):
+    v = cfg["momentum"] * state.get("v", 0.0) + (1 - cfg["momentum"]) * dw
+    return w - cfg["lr"] * v, {"v": v}
+
+
+def sgd_momentum_steps_with_old_velocity(w, dw, state, cfg):
+    v = state.get("v", np.zeros_like(w))
+    return w - cfg["lr"] * v, {"v": cfg["momentum"] * v + dw}
+
+
+def sgd_momentum_mutates_state(w, dw, state, cfg):
+    if "v" not in state:
+        state["v"] = np.zeros_like(w)
+    state["v"] *= cfg["momentum"]  # edits the caller's array
+    state["v"] += dw
+    return w - cfg["lr"] * state["v"], state
+
+
+def sgd_momentum_returns_w_only(w, dw, state, cfg):
+    v = cfg["momentum"] * state.get("v", 0.0) + dw
+    return w - cfg["lr"] * v
+
+
+# ----------------------------------------------------------------- nesterov
+def nesterov_expanded(w, dw, state, cfg):
+    mu, lr = cfg["momentum"], cfg["lr"]
+    old = state.get("velocity", np.zeros_like(w))
+    # dw + μ(μ·old + dw) = (1 + μ)·dw + μ²·old
+    return w - lr * ((1 + mu) * dw + mu * mu * old), {"velocity": mu * old + dw}
+
+
+def nesterov_plain_momentum(w, dw, state, cfg):
+    v = cfg["momentum"] * state.get("v", 0.0) + dw
+    return w - cfg["lr"] * v, {"v": v}
+
+
+def nesterov_look_ahead_with_old_velocity(w, dw, state, cfg):
+    old = state.get("v", 0.0)
+    return w - cfg["lr"] * (dw + cfg["momentum"] * old), {"v": cfg["momentum"] * old + dw}
+
+
+def nesterov_lecture_order(w, dw, state, cfg):
+    v = state.get("v", 0.0)
+    w = w + v  # "update weights", then compute the new velocity from this step's gradient
+    return w, {"v": cfg["momentum"] * v - cfg["lr"] * dw}
+
+
+def nesterov_cs231n_form(w, dw, state, cfg):
+    old = state.get("v", 0.0)
+    v = cfg["momentum"] * old - cfg["lr"] * dw
+    return w - cfg["momentum"] * old + (1 + cfg["momentum"]) * v, {"v": v}
+
+
+def nesterov_look_ahead_sign_flipped(w, dw, state, cfg):
+    v = cfg["momentum"] * state.get("v", 0.0) + dw
+    return w - cfg["lr"] * (dw - cfg["momentum"] * v), {"v": v}
+
+
+def nesterov_calls_reference(w, dw, state, cfg):
+    return ref.nesterov(w, dw, state, cfg)
+
+
+# ----------------------------------------------------------------- adagrad
+def adagrad_with_numpy_ufuncs(w, dw, state, cfg):
+    g2 = np.add(state.get("G", 0.0), np.square(dw))
+    return np.subtract(w, cfg["lr"] * np.divide(dw, np.power(g2, 0.5) + cfg["eps"])), {"G": g2}
+
+
+def adagrad_forgets_to_accumulate(w, dw, state, cfg):
+    r = dw * dw
+    return w - cfg["lr"] * dw / (np.sqrt(r) + cfg["eps"]), {"r": r}
+
+
+def adagrad_eps_inside_root(w, dw, state, cfg):
+    r = state.get("r", 0.0) + dw * dw
+    return w - cfg["lr"] * dw / np.sqrt(r + cfg["eps"]), {"r": r}
+
+
+def adagrad_no_square_root(w, dw, state, cfg):
+    r = state.get("r", 0.0) + dw * dw
+    return w - cfg["lr"] * dw / (r + cfg["eps"]), {"r": r}
+
+
+def adagrad_divides_by_old_sum(w, dw, state, cfg):
+    r = state.get("r", np.zeros_like(w))
+    return w - cfg["lr"] * dw / (np.sqrt(r) + cfg["eps"]), {"r": r + dw * dw}
+
+
+def adagrad_sums_gradients_not_squares(w, dw, state, cfg):
+    r = state.get("r", 0.0) + dw
+    with np.errstate(invalid="ignore"):
+        return w - cfg["lr"] * dw / (np.sqrt(np.abs(r)) + cfg["eps"]), {"r": r}
+
+
+# ----------------------------------------------------------------- rmsprop
+def rmsprop_lerp_form(w, dw, state, cfg):
+    r = state.get("square_avg", np.zeros_like(w))
+    r = r + (1 - cfg["alpha"]) * (dw**2 - r)  # move a fraction 1 − α of the way towards dw²
+    return w - cfg["lr"] * dw / (r**0.5 + cfg["eps"]), {"square_avg": r}
+
+
+def rmsprop_eps_inside_root(w, dw, state, cfg):
+    r = cfg["alpha"] * state.get("r", 0.0) + (1 - cfg["alpha"]) * dw * dw
+    return w - cfg["lr"] * dw / np.sqrt(r + cfg["eps"]), {"r": r}
+
+
+def rmsprop_alpha_swapped(w, dw, state, cfg):
+    r = (1 - cfg["alpha"]) * state.get("r", 0.0) + cfg["alpha"] * dw * dw
+    return w - cfg["lr"] * dw / (np.sqrt(r) + cfg["eps"]), {"r": r}
+
+
+def rmsprop_sums_like_adagrad(w, dw, state, cfg):
+    r = state.get("r", 0.0) + dw * dw
+    return w - cfg["lr"] * dw / (np.sqrt(r) + cfg["eps"]), {"r": r}
+
+
+def rmsprop_no_square_root(w, dw, state, cfg):
+    r = cfg["alpha"] * state.get("r", 0.0) + (1 - cfg["alpha"]) * dw * dw
+    return w - cfg["lr"] * dw / (r + cfg["eps"]), {"r": r}
+
+
+def rmsprop_initialises_with_first_square(w, dw, state, cfg):
+    r = dw * dw if "r" not in state else cfg["alpha"] * state["r"] + (1 - cfg["alpha"]) * dw * dw
+    return w - cfg["lr"] * dw / (np.sqrt(r) + cfg["eps"]), {"r": r}
+
+
+# ----------------------------------------------------------------- adadelta
+def adadelta_ratio_under_one_root(w, dw, state, cfg):
+    rho, eps = cfg["rho"], cfg["eps"]
+    r = rho * state.get("E_g2", 0.0) + (1 - rho) * dw * dw
+    u = state.get("E_dx2", 0.0)
+    step = np.sqrt((u + eps) / (r + eps)) * dw
+    return w - cfg["lr"] * step, {"E_g2": r, "E_dx2": rho * u + (1 - rho) * step * step}
+
+
+def adadelta_eps_outside_roots(w, dw, state, cfg):
+    rho, eps = cfg["rho"], cfg["eps"]
+    r = rho * state.get("r", 0.0) + (1 - rho) * dw * dw
+    u = state.get("u", 0.0)
+    d = (np.sqrt(u) + eps) / (np.sqrt(r) + eps) * dw
+    return w - cfg["lr"] * d, {"r": r, "u": rho * u + (1 - rho) * d * d}
+
+
+def adadelta_averages_gradients_into_u(w, dw, state, cfg):
+    rho, eps = cfg["rho"], cfg["eps"]
+    r = rho * state.get("r", 0.0) + (1 - rho) * dw * dw
+    u = rho * state.get("u", 0.0) + (1 - rho) * dw * dw
+    d = np.sqrt(u + eps) / np.sqrt(r + eps) * dw
+    return w - cfg["lr"] * d, {"r": r, "u": u}
+
+
+def adadelta_ratio_upside_down(w, dw, state, cfg):
+    rho, eps = cfg["rho"], cfg["eps"]
+    r = rho * state.get("r", 0.0) + (1 - rho) * dw * dw
+    u = state.get("u", 0.0)
+    d = np.sqrt(r + eps) / np.sqrt(u + eps) * dw
+    return w - cfg["lr"] * d, {"r": r, "u": rho * u + (1 - rho) * d * d}
+
+
+def adadelta_ignores_lr(w, dw, state, cfg):
+    rho, eps = cfg["rho"], cfg["eps"]
+    r = rho * state.get("r", 0.0) + (1 - rho) * dw * dw
+    u = state.get("u", 0.0)
+    d = np.sqrt(u + eps) / np.sqrt(r + eps) * dw
+    return w - d, {"r": r, "u": rho * u + (1 - rho) * d * d}
+
+
+def adadelta_no_square_roots(w, dw, state, cfg):
+    rho, eps = cfg["rho"], cfg["eps"]
+    r = rho * state.get("r", 0.0) + (1 - rho) * dw * dw
+    u = state.get("u", 0.0)
+    d = (u + eps) / (r + eps) * dw
+    return w - cfg["lr"] * d, {"r": r, "u": rho * u + (1 - rho) * d * d}
+
+
+# ----------------------------------------------------------------- adam
+def adam_step_size_form(w, dw, state, cfg):
+    b1, b2, eps = cfg["beta1"], cfg["beta2"], cfg["eps"]
+    t = state.get("step", 0) + 1
+    m = b1 * state.get("m", 0.0) + (1 - b1) * dw
+    v = b2 * state.get("v", 0.0) + (1 - b2) * dw * dw
+    c2 = math.sqrt(1 - b2**t)
+    step = cfg["lr"] * c2 / (1 - b1**t)  # the paper's "efficient" ordering, ε rescaled to match
+    return w - step * m / (np.sqrt(v) + eps * c2), {"step": t, "m": m, "v": v}
+
+
+def _moments(state, dw, cfg):
+    t = state.get("t", 0) + 1
+    m = cfg["beta1"] * state.get("m", 0.0) + (1 - cfg["beta1"]) * dw
+    v = cfg["beta2"] * state.get("v", 0.0) + (1 - cfg["beta2"]) * dw * dw
+    return t, m, v, {"t": t, "m": m, "v": v}
+
+
+def adam_without_bias_correction(w, dw, state, cfg):
+    t, m, v, s = _moments(state, dw, cfg)
+    return w - cfg["lr"] * m / (np.sqrt(v) + cfg["eps"]), s
+
+
+def adam_lecture_divides_by_beta(w, dw, state, cfg):
+    t, m, v, s = _moments(state, dw, cfg)
+    return w - cfg["lr"] * (m / cfg["beta1"]) / (np.sqrt(v / cfg["beta2"]) + cfg["eps"]), s
+
+
+def adam_counts_from_zero(w, dw, state, cfg):
+    t, m, v, s = _moments(state, dw, cfg)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m_hat = m / (1 - cfg["beta1"] ** (t - 1))
+        v_hat = v / (1 - cfg["beta2"] ** (t - 1))
+        return w - cfg["lr"] * m_hat / (np.sqrt(v_hat) + cfg["eps"]), s
+
+
+def adam_never_increments_t(w, dw, state, cfg):
+    t, m, v, s = _moments(state, dw, cfg)
+    s["t"] = 0  # forgets to keep the count
+    return w - cfg["lr"] * (m / (1 - cfg["beta1"])) / (np.sqrt(v / (1 - cfg["beta2"])) + cfg["eps"]), s
+
+
+def adam_eps_inside_root(w, dw, state, cfg):
+    t, m, v, s = _moments(state, dw, cfg)
+    return w - cfg["lr"] * (m / (1 - cfg["beta1"] ** t)) / np.sqrt(v / (1 - cfg["beta2"] ** t) + cfg["eps"]), s
+
+
+def adam_corrects_first_moment_only(w, dw, state, cfg):
+    t, m, v, s = _moments(state, dw, cfg)
+    return w - cfg["lr"] * (m / (1 - cfg["beta1"] ** t)) / (np.sqrt(v) + cfg["eps"]), s
+
+
+# ----------------------------------------------------------------- step decay
+def step_decay_loop(lr0, t, step_size, gamma=0.1):
+    lr = lr0
+    for epoch in range(1, t + 1):
+        if epoch % step_size == 0:  # a drop at the start of epochs step_size, 2·step_size, …
+            lr *= gamma
+    return lr
+
+
+def step_decay_off_by_one(lr0, t, step_size, gamma=0.1):
+    return lr0 * gamma ** ((t + 1) // step_size)
+
+
+def step_decay_ceiling(lr0, t, step_size, gamma=0.1):
+    return lr0 * gamma ** math.ceil(t / step_size)
+
+
+def step_decay_no_floor(lr0, t, step_size, gamma=0.1):
+    return lr0 * gamma ** (t / step_size)
+
+
+def step_decay_every_epoch(lr0, t, step_size, gamma=0.1):
+    return lr0 * gamma**t
+
+
+def step_decay_multiplies(lr0, t, step_size, gamma=0.1):
+    return lr0 * gamma * (t // step_size)
+
+
+def step_decay_wrong_default_gamma(lr0, t, step_size, gamma=0.5):
+    return lr0 * gamma ** (t // step_size)
+
+
+def step_decay_returns_a_list(lr0, t, step_size, gamma=0.1):
+    return [lr0 * gamma ** (t // step_size)]
+
+
+# ----------------------------------------------------------------- mini-batch training
+def train_minibatch_while_loop(loss_fn, params, X, y, *, lr, batch_size, epochs, rng):
+    params = dict(params)
+    history = []
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        while order.size:
+            idx, order = order[:batch_size], order[batch_size:]
+            loss, grads = loss_fn(params, X[idx], y[idx])
+            history.append(loss)
+            params = {name: value - lr * grads[name] for name, value in params.items()}
+    return params, history
+
+
+def _loop(loss_fn, params, X, y, lr, b, epochs, orders, *, drop_last=False, scale=1.0):
+    params = dict(params)
+    losses = []
+    for e in range(epochs):
+        order = orders(e)
+        stop = len(X) - len(X) % b if drop_last else len(X)
+        for start in range(0, stop, b):
+            idx = order[start:start + b]
+            loss, g = loss_fn(params, X[idx], y[idx])
+            params = {k: p - lr * scale * g[k] for k, p in params.items()}
+            losses.append(loss)
+    return params, losses
+
+
+def train_minibatch_no_shuffle(loss_fn, params, X, y, *, lr, batch_size, epochs, rng):
+    return _loop(loss_fn, params, X, y, lr, batch_size, epochs, lambda e: np.arange(len(X)))
+
+
+def train_minibatch_shuffles_once(loss_fn, params, X, y, *, lr, batch_size, epochs, rng):
+    perm = rng.permutation(len(X))
+    return _loop(loss_fn, params, X, y, lr, batch_size, epochs, lambda e: perm)
+
+
+def train_minibatch_drops_last_batch(loss_fn, params, X, y, *, lr, batch_size, epochs, rng):
+    return _loop(loss_fn, params, X, y, lr, batch_size, epochs, lambda e: rng.permutation(len(X)), drop_last=True)
+
+
+def train_minibatch_one_loss_per_epoch(loss_fn, params, X, y, *, lr, batch_size, epochs, rng):
+    params, losses = _loop(loss_fn, params, X, y, lr, batch_size, epochs, lambda e: rng.permutation(len(X)))
+    per_epoch = len(losses) // epochs
+    return params, [float(np.mean(losses[e * per_epoch:(e + 1) * per_epoch])) for e in range(epochs)]
+
+
+def train_minibatch_divides_by_batch_size(loss_fn, params, X, y, *, lr, batch_size, epochs, rng):
+    return _loop(loss_fn, params, X, y, lr, batch_size, epochs, lambda e: rng.permutation(len(X)),
+                 scale=1.0 / batch_size)
+
+
+def train_minibatch_global_random(loss_fn, params, X, y, *, lr, batch_size, epochs, rng):
+    global_rng = np.random.default_rng(12345)  # not the generator it was given
+    return _loop(loss_fn, params, X, y, lr, batch_size, epochs, lambda e: global_rng.permutation(len(X)))
+
+
+def train_minibatch_full_batch(loss_fn, params, X, y, *, lr, batch_size, epochs, rng):
+    return _loop(loss_fn, params, X, y, lr, len(X), epochs, lambda e: rng.permutation(len(X)))
+
+
+def train_minibatch_updates_in_place(loss_fn, params, X, y, *, lr, batch_size, epochs, rng):
+    losses = []
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), batch_size):
+            idx = order[start:start + batch_size]
+            loss, g = loss_fn(params, X[idx], y[idx])
+            for k in params:
+                params[k] -= lr * g[k]  # edits the caller's arrays
+            losses.append(loss)
+    return params, losses
+
+
+# ----------------------------------------------------------------- tables
+CORRECT: dict[Callable[..., None], list[Impl]] = {
+    checks.check_sgd_momentum: [sgd_momentum_inplace_on_a_copy],
+    checks.check_nesterov: [nesterov_expanded],
+    checks.check_adagrad: [adagrad_with_numpy_ufuncs],
+    checks.check_rmsprop: [rmsprop_lerp_form],
+    checks.check_adadelta: [adadelta_ratio_under_one_root],
+    checks.check_adam: [adam_step_size_form],
+    checks.check_step_decay: [step_decay_loop],
+    checks.check_train_minibatch: [train_minibatch_while_loop],
+}
+
+REFERENCE: dict[Callable[..., None], Impl] = {
+    checks.check_sgd_momentum: ref.sgd_momentum,
+    checks.check_nesterov: ref.nesterov,
+    checks.check_adagrad: ref.adagrad,
+    checks.check_rmsprop: ref.rmsprop,
+    checks.check_adadelta: ref.adadelta,
+    checks.check_adam: ref.adam,
+    checks.check_step_decay: ref.step_decay,
+    checks.check_train_minibatch: ref.train_minibatch,
+}
+
+# (mutant, pattern the failure message must match, fails already in the public cases?)
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+    checks.check_sgd_momentum: [
+        (sgd_momentum_wrong_sign, "wrong sign", True),
+        (sgd_momentum_lecture_form, "once lr changes", True),
+        (sgd_momentum_dampened, "no dampening", True),
+        (sgd_momentum_steps_with_old_velocity, "update the velocity first", True),
+        (sgd_momentum_mutates_state, "in place", True),
+        (sgd_momentum_returns_w_only, "should return a tuple", True),
+    ],
+    checks.check_nesterov: [
+        (nesterov_plain_momentum, "plain momentum", True),
+        (nesterov_look_ahead_with_old_velocity, "plain momentum", True),
+        (nesterov_lecture_order, "lecture's order", True),
+        (nesterov_cs231n_form, "once lr changes", True),
+        (nesterov_look_ahead_sign_flipped, "wrong sign", True),
+        (nesterov_calls_reference, "called dlcourse.ref", True),
+    ],
+    checks.check_adagrad: [
+        (adagrad_forgets_to_accumulate, "must accumulate", True),
+        (adagrad_eps_inside_root, "outside the square root", True),
+        (adagrad_no_square_root, "square root", True),
+        (adagrad_divides_by_old_sum, "before dividing", True),
+        (adagrad_sums_gradients_not_squares, "wrong values", True),
+    ],
+    checks.check_rmsprop: [
+        (rmsprop_eps_inside_root, "outside the square root", True),
+        (rmsprop_alpha_swapped, "swapped", True),
+        (rmsprop_sums_like_adagrad, "Adagrad's sum", True),
+        (rmsprop_no_square_root, "square root of the average", True),
+        (rmsprop_initialises_with_first_square, "r starts at 0", True),
+    ],
+    checks.check_adadelta: [
+        (adadelta_eps_outside_roots, "inside both square roots", True),
+        (adadelta_averages_gradients_into_u, "squared \\*steps\\*", True),
+        (adadelta_ratio_upside_down, "upside down", True),
+        (adadelta_ignores_lr, "multiply the step by lr", True),
+        (adadelta_no_square_roots, "take square roots", True),
+    ],
+    checks.check_adam: [
+        (adam_without_bias_correction, "biased towards 0", True),
+        (adam_lecture_divides_by_beta, "not by β", True),
+        (adam_counts_from_zero, "t = 1", True),
+        (adam_never_increments_t, "t must count", True),
+        (adam_eps_inside_root, "outside the square root", True),
+        (adam_corrects_first_moment_only, "correct both moments", True),
+    ],
+    checks.check_step_decay: [
+        (step_decay_off_by_one, "off by one", True),
+        (step_decay_ceiling, "not the ceiling", True),
+        (step_decay_no_floor, "drops in steps", True),
+        (step_decay_every_epoch, "decays every epoch", True),
+        (step_decay_multiplies, "don't multiply", True),
+        (step_decay_wrong_default_gamma, "gamma left at its default", True),
+        (step_decay_returns_a_list, "one number", True),
+    ],
+    checks.check_train_minibatch: [
+        (train_minibatch_no_shuffle, "not shuffled", True),
+        (train_minibatch_shuffles_once, "every epoch, not once", True),
+        (train_minibatch_drops_last_batch, "keeping the last, smaller batch", True),
+        (train_minibatch_one_loss_per_epoch, "not one per epoch", True),
+        (train_minibatch_divides_by_batch_size, "don't divide by B", True),
+        (train_minibatch_global_random, "generator you are given", True),
+        (train_minibatch_full_batch, "batches of sizes", True),
+        (train_minibatch_updates_in_place, "in place", True),
+    ],
+}

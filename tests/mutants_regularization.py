@@ -1,0 +1,389 @@
+"""Correct alternatives and known-wrong implementations (mutants) for the 07-regularization checks."""
+
+from __future__ import annotations
+
+import copy
+import math
+import types
+from typing import Any, Callable
+
+import numpy as np
+
+import dlcourse.ref as ref
+from dlcourse.checks import regularization as checks
+from impersonate import as_student
+
+Impl = Callable[..., Any]
+
+
+def student_class(cls: type) -> type:
+    """A copy of a reference class whose methods the anti-shortcut guard sees as student code."""
+    body = {k: as_student(v) if isinstance(v, types.FunctionType) else v for k, v in vars(cls).items()
+            if k not in ("__dict__", "__weakref__")}
+    return type(cls.__name__, (), body)
+
+
+# ----------------------------------------------------------------- stratified split
+def stratified_split_with_masks(y, val_fraction=0.2, test_fraction=0.2, rng=None):
+    rng = np.random.default_rng(rng)
+    which = np.empty(len(y), dtype=int)  # 0 train, 1 val, 2 test
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        rng.shuffle(idx)
+        n_t, n_v = round(len(idx) * test_fraction), round(len(idx) * val_fraction)
+        which[idx] = 0
+        which[idx[:n_v]] = 1
+        which[idx[n_v:n_v + n_t]] = 2
+    return tuple(np.flatnonzero(which == k) for k in range(3))
+
+
+def stratified_split_not_stratified(y, val_fraction=0.2, test_fraction=0.2, rng=None):
+    rng = np.random.default_rng(rng)
+    idx = rng.permutation(len(y))
+    n_t, n_v = round(len(y) * test_fraction), round(len(y) * val_fraction)
+    return idx[n_t + n_v:], idx[n_t:n_t + n_v], idx[:n_t]
+
+
+def stratified_split_global_random_state(y, val_fraction=0.2, test_fraction=0.2, rng=None):
+    return _split(y, val_fraction, test_fraction, np.random.default_rng())  # ignores rng
+
+
+def _split(y, fv, ft, rng, shuffle=True):
+    parts = ([], [], [])
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        if shuffle:
+            idx = rng.permutation(idx)
+        n_t, n_v = round(len(idx) * ft), round(len(idx) * fv)
+        parts[2].append(idx[:n_t]); parts[1].append(idx[n_t:n_t + n_v]); parts[0].append(idx[n_t + n_v:])
+    return tuple(np.concatenate(p) for p in parts)
+
+
+def stratified_split_never_shuffles(y, val_fraction=0.2, test_fraction=0.2, rng=None):
+    return _split(y, val_fraction, test_fraction, None, shuffle=False)
+
+
+def stratified_split_overlapping(y, val_fraction=0.2, test_fraction=0.2, rng=None):
+    train, val, test = _split(y, val_fraction, test_fraction, np.random.default_rng(rng))
+    return np.concatenate([train, val]), val, test  # validation examples also in training
+
+
+def stratified_split_drops_examples(y, val_fraction=0.2, test_fraction=0.2, rng=None):
+    train, val, test = _split(y, val_fraction, test_fraction, np.random.default_rng(rng))
+    return train[:-1], val, test
+
+
+# ----------------------------------------------------------------- penalties
+def l2_penalty_loop(params, lam):
+    loss, grads = 0.0, {}
+    for name in params:
+        w = params[name]
+        if name[0] == "W":
+            loss += 0.5 * lam * float(np.vdot(w.ravel(), w.ravel()))
+            grads[name] = lam * w
+        else:
+            grads[name] = 0 * w
+    return loss, grads
+
+
+def l2_penalty_includes_biases(params, lam):
+    return 0.5 * lam * sum(float((v**2).sum()) for v in params.values()), {k: lam * v for k, v in params.items()}
+
+
+def l2_penalty_without_half(params, lam):
+    ws = {k: v for k, v in params.items() if k.startswith("W")}
+    return lam * sum(float((v**2).sum()) for v in ws.values()), \
+        {k: (lam * v if k in ws else np.zeros_like(v)) for k, v in params.items()}
+
+
+def l2_penalty_double_gradient(params, lam):
+    loss, grads = _l2(params, lam)
+    return loss, {k: 2 * g for k, g in grads.items()}
+
+
+def _l2(params, lam):
+    ws = {k: v for k, v in params.items() if k.startswith("W")}
+    return 0.5 * lam * sum(float((v**2).sum()) for v in ws.values()), \
+        {k: (lam * v if k in ws else np.zeros_like(v)) for k, v in params.items()}
+
+
+def l2_penalty_norm_not_squared(params, lam):
+    ws = {k: v for k, v in params.items() if k.startswith("W")}
+    return 0.5 * lam * math.sqrt(sum(float((v**2).sum()) for v in ws.values())), _l2(params, lam)[1]
+
+
+def l2_penalty_gradient_only_for_weights(params, lam):
+    loss, grads = _l2(params, lam)
+    return loss, {k: g for k, g in grads.items() if k.startswith("W")}
+
+
+def _l1(params, lam, sign=np.sign, bias=False, half=False):
+    ws = {k: v for k, v in params.items() if k.startswith("W") or bias}
+    loss = (0.5 if half else 1.0) * lam * sum(float(np.abs(v).sum()) for v in ws.values())
+    return loss, {k: (lam * sign(v) if k in ws else np.zeros_like(v)) for k, v in params.items()}
+
+
+def l1_penalty_where(params, lam):
+    loss = lam * sum(np.abs(v).sum() for k, v in params.items() if k.startswith("W"))
+    return float(loss), {k: np.where(v > 0, lam, np.where(v < 0, -lam, 0.0)) if k.startswith("W") else np.zeros(v.shape)
+                         for k, v in params.items()}
+
+
+def l1_penalty_includes_biases(params, lam):
+    return _l1(params, lam, bias=True)
+
+
+def l1_penalty_lecture_sign(params, lam):
+    return _l1(params, lam, sign=lambda v: -np.sign(v))
+
+
+def l1_penalty_sign_one_at_zero(params, lam):
+    return _l1(params, lam, sign=lambda v: np.where(v >= 0, 1.0, -1.0))
+
+
+def l1_penalty_with_half(params, lam):
+    return _l1(params, lam, half=True)
+
+
+def l1_penalty_l2_gradient(params, lam):
+    loss, _ = _l1(params, lam)
+    return loss, _l2(params, lam)[1]
+
+
+# ----------------------------------------------------------------- dropout
+def dropout_forward_where(x, p=0.5, train=True, rng=None):
+    if not train:
+        return x, np.ones_like(x)
+    keep = rng.random(x.shape) < 1 - p
+    scale = 1.0 / (1 - p) if p < 1 else 0.0
+    mask = np.where(keep, scale, 0.0)
+    return np.where(keep, x * scale, 0.0), mask
+
+
+def _drop(x, p, train, rng, scale=True, keep_is_p=False, eval_scales=False, eval_drops=False):
+    if not train and not eval_drops:
+        return (x * (1 - p) if eval_scales else x), np.ones_like(x)
+    keep = 1 - p if not keep_is_p else p
+    m = rng.random(x.shape) < keep
+    mask = m / keep if scale and keep > 0 else m.astype(float)
+    return x * mask, mask
+
+
+def dropout_forward_no_rescale(x, p=0.5, train=True, rng=None):
+    return _drop(x, p, train, rng, scale=False)
+
+
+def dropout_forward_p_as_keep_probability(x, p=0.5, train=True, rng=None):
+    return _drop(x, p, train, rng, keep_is_p=True)
+
+
+def dropout_forward_scales_at_eval(x, p=0.5, train=True, rng=None):
+    return _drop(x, p, train, rng, eval_scales=True)
+
+
+def dropout_forward_drops_at_eval(x, p=0.5, train=True, rng=None):
+    return _drop(x, p, train, rng, eval_drops=True)
+
+
+def dropout_forward_other_draw(x, p=0.5, train=True, rng=None):
+    if not train or p == 0:
+        return x, np.ones_like(x)
+    m = rng.random(x.shape) >= p  # the same distribution, other units
+    return x * m / (1 - p), m / (1 - p)
+
+
+def dropout_forward_unscaled_cache(x, p=0.5, train=True, rng=None):
+    out, mask = _drop(x, p, train, rng)
+    return out, (mask > 0).astype(float)
+
+
+def dropout_backward_where(dout, cache):
+    return np.where(cache != 0, dout * cache, 0.0)
+
+
+def dropout_backward_unscaled(dout, cache):
+    return dout * (cache > 0)
+
+
+def dropout_backward_identity(dout, cache):
+    return dout.copy()
+
+
+def dropout_backward_scaled_twice(dout, cache):
+    keep = 1 / cache.max() if cache.max() > 0 else 1.0
+    return dout * cache / keep
+
+
+def dropout_backward_mask_only(dout, cache):
+    return cache
+
+
+# ----------------------------------------------------------------- early stopping
+class EarlyStoppingCounter:
+    """Written differently: remembers the losses and the best index."""
+
+    def __init__(self, patience=5, min_delta=0.0):
+        self.patience, self.min_delta = patience, min_delta
+        self.history, self.best_epoch, self.best_params = [], -1, None
+
+    @property
+    def best_loss(self):
+        return self.history[self.best_epoch] if self.best_epoch >= 0 else math.inf
+
+    def step(self, val_loss, params):
+        self.history.append(val_loss)
+        if val_loss < self.best_loss - self.min_delta:
+            self.best_epoch = len(self.history) - 1
+            self.best_params = {k: np.array(v, copy=True) for k, v in params.items()}
+        return len(self.history) - 1 - self.best_epoch >= self.patience
+
+
+class _Base:
+    def __init__(self, patience=5, min_delta=0.0):
+        self.patience, self.min_delta = patience, min_delta
+        self.best_loss, self.best_epoch, self.best_params = math.inf, -1, None
+        self.bad, self.epoch, self.last = 0, 0, math.inf
+
+
+class EarlyStoppingKeepsLastWeights(_Base):
+    def step(self, val_loss, params):
+        if val_loss < self.best_loss - self.min_delta:
+            self.best_loss, self.best_epoch, self.bad = val_loss, self.epoch, 0
+        else:
+            self.bad += 1
+        self.best_params = copy.deepcopy(params)  # overwritten every epoch
+        self.epoch += 1
+        return self.bad >= self.patience
+
+
+class EarlyStoppingStoresReference(_Base):
+    def step(self, val_loss, params):
+        if val_loss < self.best_loss - self.min_delta:
+            self.best_loss, self.best_epoch, self.bad = val_loss, self.epoch, 0
+            self.best_params = params  # the same arrays the optimizer keeps changing
+        else:
+            self.bad += 1
+        self.epoch += 1
+        return self.bad >= self.patience
+
+
+class EarlyStoppingOffByOne(_Base):
+    def step(self, val_loss, params):
+        if val_loss < self.best_loss - self.min_delta:
+            self.best_loss, self.best_epoch, self.bad = val_loss, self.epoch, 0
+            self.best_params = copy.deepcopy(params)
+        else:
+            self.bad += 1
+        self.epoch += 1
+        return self.bad > self.patience
+
+
+class EarlyStoppingComparesWithPrevious(_Base):
+    def step(self, val_loss, params):
+        if val_loss < self.best_loss - self.min_delta:
+            self.best_loss, self.best_epoch = val_loss, self.epoch
+            self.best_params = copy.deepcopy(params)
+        self.bad = 0 if val_loss < self.last else self.bad + 1  # "improved on last epoch" is not "improved"
+        self.last = val_loss
+        self.epoch += 1
+        return self.bad >= self.patience
+
+
+class EarlyStoppingNeverResets(_Base):
+    def step(self, val_loss, params):
+        if val_loss < self.best_loss - self.min_delta:
+            self.best_loss, self.best_epoch = val_loss, self.epoch
+            self.best_params = copy.deepcopy(params)
+        else:
+            self.bad += 1  # counts every bad epoch since the start
+        self.epoch += 1
+        return self.bad >= self.patience
+
+
+class EarlyStoppingIgnoresMinDelta(_Base):
+    def step(self, val_loss, params):
+        if val_loss < self.best_loss:
+            self.best_loss, self.best_epoch, self.bad = val_loss, self.epoch, 0
+            self.best_params = copy.deepcopy(params)
+        else:
+            self.bad += 1
+        self.epoch += 1
+        return self.bad >= self.patience
+
+
+class EarlyStoppingLessOrEqual(_Base):
+    def step(self, val_loss, params):
+        if val_loss <= self.best_loss - self.min_delta:
+            self.best_loss, self.best_epoch, self.bad = val_loss, self.epoch, 0
+            self.best_params = copy.deepcopy(params)
+        else:
+            self.bad += 1
+        self.epoch += 1
+        return self.bad >= self.patience
+
+
+# ----------------------------------------------------------------- tables
+CORRECT: dict[Callable[..., None], list[Impl]] = {
+    checks.check_stratified_split: [stratified_split_with_masks],
+    checks.check_l2_penalty: [l2_penalty_loop],
+    checks.check_l1_penalty: [l1_penalty_where],
+    checks.check_dropout_forward: [dropout_forward_where],
+    checks.check_dropout_backward: [dropout_backward_where],
+    checks.check_early_stopping: [EarlyStoppingCounter],
+}
+
+REFERENCE: dict[Callable[..., None], Impl] = {
+    checks.check_stratified_split: ref.stratified_split,
+    checks.check_l2_penalty: ref.l2_penalty,
+    checks.check_l1_penalty: ref.l1_penalty,
+    checks.check_dropout_forward: ref.dropout_forward,
+    checks.check_dropout_backward: ref.dropout_backward,
+    checks.check_early_stopping: ref.EarlyStopping,
+}
+
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+    checks.check_stratified_split: [
+        (stratified_split_not_stratified, "stratify", True),
+        (stratified_split_global_random_state, "same seed", True),
+        (stratified_split_never_shuffles, "different seeds gave the same split", True),
+        (stratified_split_overlapping, "overlap", True),
+        (stratified_split_drops_examples, "exactly once", True),
+    ],
+    checks.check_l2_penalty: [
+        (l2_penalty_includes_biases, "not penalized", True),
+        (l2_penalty_without_half, "½ is missing", True),
+        (l2_penalty_double_gradient, "not 2λW", True),
+        (l2_penalty_norm_not_squared, "square the weights", True),
+        (l2_penalty_gradient_only_for_weights, "zero gradient for the unpenalized", True),
+    ],
+    checks.check_l1_penalty: [
+        (l1_penalty_includes_biases, "not penalized", True),
+        (l1_penalty_lecture_sign, "sign wrong", True),
+        (l1_penalty_sign_one_at_zero, "subgradient 0", False),
+        (l1_penalty_with_half, "L1 has no ½", True),
+        (l1_penalty_l2_gradient, "L2 gradient", True),
+    ],
+    checks.check_dropout_forward: [
+        (dropout_forward_no_rescale, "1/\\(1 − p\\)", True),
+        (dropout_forward_p_as_keep_probability, "DROPPING", True),
+        (dropout_forward_scales_at_eval, "non-inverted", True),
+        (dropout_forward_drops_at_eval, "eval mode", True),
+        (dropout_forward_other_draw, "in one call", True),
+        (dropout_forward_unscaled_cache, "scaled\\* mask", True),
+    ],
+    checks.check_dropout_backward: [
+        (dropout_backward_unscaled, "scale the gradient", True),
+        (dropout_backward_identity, "no gradient", True),
+        (dropout_backward_scaled_twice, "do not divide again", True),
+        (dropout_backward_mask_only, "chain rule", True),
+    ],
+    checks.check_early_stopping: [
+        (EarlyStoppingKeepsLastWeights, "LAST weights", True),
+        (EarlyStoppingStoresReference, "LAST weights", True),
+        (EarlyStoppingOffByOne, "stop now", True),
+        (EarlyStoppingComparesWithPrevious, "BEST loss", True),
+        (EarlyStoppingNeverResets, "restarts the count", True),
+        (EarlyStoppingIgnoresMinDelta, "best_loss", False),
+        (EarlyStoppingLessOrEqual, "best_epoch", False),
+    ],
+}

@@ -1,0 +1,266 @@
+"""Correct alternatives and known-wrong implementations (mutants) for the 00-setup checks.
+
+``MUTANTS[check]`` lists ``(implementation, pattern, public)``: the check must raise a
+CheckFailure whose message matches ``pattern`` (``None``: the student's own code crashes);
+``public`` says whether the public cases already catch it (otherwise only hidden=True must).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+import dlcourse.ref as ref
+from dlcourse.checks import tensors as checks
+
+Impl = Callable[..., Any]
+
+
+# ----------------------------------------------------------------- tensor_bytes
+def tensor_bytes_via_math_prod(shape, dtype):
+    import math
+
+    return math.prod(shape) * np.dtype(dtype).itemsize
+
+
+def tensor_bytes_counts_elements(shape, dtype):
+    return int(np.prod(shape))
+
+
+def tensor_bytes_in_bits(shape, dtype):
+    return int(np.prod(shape)) * np.dtype(dtype).itemsize * 8
+
+
+def tensor_bytes_assumes_float32(shape, dtype):
+    return int(np.prod(shape)) * 4
+
+
+def tensor_bytes_sums_the_shape(shape, dtype):
+    return sum(shape) * np.dtype(dtype).itemsize
+
+
+def tensor_bytes_returns_float(shape, dtype):
+    return float(np.prod(shape)) * np.dtype(dtype).itemsize
+
+
+def tensor_bytes_scalar_is_empty(shape, dtype):
+    if len(shape) == 0:
+        return 0
+    return int(np.prod(shape)) * np.dtype(dtype).itemsize
+
+
+def tensor_bytes_calls_reference(shape, dtype):
+    return ref.tensor_bytes(shape, dtype)
+
+
+# ----------------------------------------------------------------- one_hot
+def one_hot_eye_rows(y, num_classes=None):
+    c = int(np.max(y)) + 1 if num_classes is None else num_classes
+    return np.eye(c)[np.asarray(y, dtype=np.int64)].reshape(len(y), c)
+
+
+def one_hot_integer_dtype(y, num_classes=None):
+    c = int(np.max(y)) + 1 if num_classes is None else num_classes
+    out = np.zeros((len(y), c), dtype=np.int64)
+    out[np.arange(len(y)), y] = 1
+    return out
+
+
+def one_hot_boolean(y, num_classes=None):
+    c = int(np.max(y)) + 1 if num_classes is None else num_classes
+    return np.arange(c)[None, :] == np.asarray(y)[:, None]
+
+
+def one_hot_transposed(y, num_classes=None):
+    c = int(np.max(y)) + 1 if num_classes is None else num_classes
+    out = np.zeros((c, len(y)))
+    out[y, np.arange(len(y))] = 1
+    return out
+
+
+def one_hot_ignores_num_classes(y, num_classes=None):
+    c = int(np.max(y)) + 1
+    out = np.zeros((len(y), c))
+    out[np.arange(len(y)), y] = 1
+    return out
+
+
+def one_hot_one_column_short(y, num_classes=None):
+    c = int(np.max(y)) if num_classes is None else num_classes - 1
+    out = np.zeros((len(y), c))
+    out[np.arange(len(y)), np.minimum(y, c - 1)] = 1
+    return out
+
+
+def one_hot_off_by_one(y, num_classes=None):
+    c = int(np.max(y)) + 1 if num_classes is None else num_classes
+    out = np.zeros((len(y), c))
+    out[np.arange(len(y)), np.asarray(y, dtype=np.int64) - 1] = 1  # label 0 wraps to the last column
+    return out
+
+
+# ----------------------------------------------------------------- minibatches
+def minibatches_permuted_indices(X, y, batch_size, *, rng, shuffle=True):
+    n = len(X)
+    idx = np.arange(n)
+    if shuffle:
+        idx = rng.permuted(idx)
+    batches = []
+    start = 0
+    while start < n:
+        take = idx[start:start + batch_size]
+        batches.append((X[take], y[take]))
+        start += batch_size
+    return batches
+
+
+def minibatches_drops_last_partial_batch(X, y, batch_size, *, rng, shuffle=True):
+    order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
+    for k in range(len(X) // batch_size):
+        idx = order[k * batch_size:(k + 1) * batch_size]
+        yield X[idx], y[idx]
+
+
+def minibatches_never_reshuffles(X, y, batch_size, *, rng, shuffle=True):
+    fixed = np.random.default_rng(0)  # "reproducible": but every epoch is the same order
+    order = fixed.permutation(len(X)) if shuffle else np.arange(len(X))
+    for s in range(0, len(X), batch_size):
+        yield X[order[s:s + batch_size]], y[order[s:s + batch_size]]
+
+
+def minibatches_no_shuffle(X, y, batch_size, *, rng, shuffle=True):
+    for s in range(0, len(X), batch_size):
+        yield X[s:s + batch_size], y[s:s + batch_size]
+
+
+def minibatches_shuffles_x_and_y_separately(X, y, batch_size, *, rng, shuffle=True):
+    px = rng.permutation(len(X)) if shuffle else np.arange(len(X))
+    py = rng.permutation(len(y)) if shuffle else np.arange(len(y))
+    for s in range(0, len(X), batch_size):
+        yield X[px[s:s + batch_size]], y[py[s:s + batch_size]]
+
+
+def minibatches_global_random_state(X, y, batch_size, *, rng, shuffle=True):
+    order = np.random.permutation(len(X)) if shuffle else np.arange(len(X))
+    for s in range(0, len(X), batch_size):
+        yield X[order[s:s + batch_size]], y[order[s:s + batch_size]]
+
+
+def minibatches_shuffles_in_place(X, y, batch_size, *, rng, shuffle=True):
+    if shuffle:
+        state = rng.bit_generator.state
+        rng.shuffle(X)
+        rng.bit_generator.state = state
+        rng.shuffle(y)  # same permutation for both: aligned, but the caller's arrays are scrambled
+    for s in range(0, len(X), batch_size):
+        yield X[s:s + batch_size], y[s:s + batch_size]
+
+
+def minibatches_empty_last_batch(X, y, batch_size, *, rng, shuffle=True):
+    order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
+    for k in range(len(X) // batch_size + 1):
+        idx = order[k * batch_size:(k + 1) * batch_size]
+        yield X[idx], y[idx]
+
+
+# ----------------------------------------------------------------- pairwise distances
+def pairwise_distances_expansion(A, B):
+    sq = (A**2).sum(axis=1)[:, None] + (B**2).sum(axis=1)[None, :] - 2 * A @ B.T
+    return np.sqrt(np.clip(sq, 0, None))
+
+
+def pairwise_distances_squared(A, B):
+    d = A[:, None, :] - B[None, :, :]
+    return (d**2).sum(axis=-1)
+
+
+def pairwise_distances_transposed_broadcast(A, B):
+    d = A[None, :, :] - B[:, None, :]  # loop-free, but (M, N): the axes are swapped
+    return np.sqrt((d**2).sum(axis=-1))
+
+
+def pairwise_distances_row_by_row(A, B):
+    return np.sqrt(((A - B) ** 2).sum(axis=1))  # only pairs (A[i], B[i]); fails to broadcast if N ≠ M
+
+
+def pairwise_distances_expansion_unclipped(A, B):
+    sq = (A**2).sum(axis=1)[:, None] + (B**2).sum(axis=1)[None, :] - 2 * A @ B.T
+    return np.sqrt(sq)
+
+
+def pairwise_distances_manhattan(A, B):
+    return np.abs(A[:, None, :] - B[None, :, :]).sum(axis=-1)
+
+
+def pairwise_distances_plus_cross_term(A, B):
+    sq = (A**2).sum(axis=1)[:, None] + (B**2).sum(axis=1)[None, :] + 2 * A @ B.T
+    return np.sqrt(sq)
+
+
+def pairwise_distances_with_loops(A, B):
+    out = np.zeros((len(A), len(B)))
+    for i in range(len(A)):
+        for j in range(len(B)):
+            out[i, j] = np.sqrt(((A[i] - B[j]) ** 2).sum())
+    return out
+
+
+def pairwise_distances_wrong_sum_axis(A, B):
+    d = A[:, None, :] - B[None, :, :]
+    return np.sqrt((d**2).sum(axis=1))  # sums over B's points, not over coordinates
+
+
+# ----------------------------------------------------------------- tables
+REFERENCE: dict[Callable[..., None], Impl] = {
+    checks.check_tensor_bytes: ref.tensor_bytes,
+    checks.check_one_hot: ref.one_hot,
+    checks.check_minibatches: ref.minibatches,
+    checks.check_pairwise_distances: ref.pairwise_distances,
+}
+
+CORRECT: dict[Callable[..., None], list[Impl]] = {
+    checks.check_tensor_bytes: [tensor_bytes_via_math_prod],
+    checks.check_one_hot: [one_hot_eye_rows],
+    checks.check_minibatches: [minibatches_permuted_indices],
+    checks.check_pairwise_distances: [pairwise_distances_expansion],
+}
+
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+    checks.check_tensor_bytes: [
+        (tensor_bytes_counts_elements, r"(?s)172,480,000.*number of elements", True),
+        (tensor_bytes_in_bits, r"size in bits", True),
+        (tensor_bytes_assumes_float32, r"counted as 4 bytes", True),
+        (tensor_bytes_sums_the_shape, r"product", True),
+        (tensor_bytes_returns_float, r"return an int", True),
+        (tensor_bytes_scalar_is_empty, r"scalar with one element", False),
+        (tensor_bytes_calls_reference, r"called dlcourse\.ref\.tensors\.tensor_bytes", True),
+    ],
+    checks.check_one_hot: [
+        (one_hot_integer_dtype, r"dtype int64; return floats", True),
+        (one_hot_boolean, r"dtype bool; return floats", True),
+        (one_hot_transposed, r"transposed", True),
+        (one_hot_ignores_num_classes, r"num_classes was ignored", False),
+        (one_hot_one_column_short, r"one column too few", True),
+        (one_hot_off_by_one, r"one column off", True),
+    ],
+    checks.check_minibatches: [
+        (minibatches_drops_last_partial_batch, r"last, smaller batch of 2 example\(s\) is missing", True),
+        (minibatches_never_reshuffles, r"reshuffle every epoch", True),
+        (minibatches_no_shuffle, r"original order.*\n.*shuffle", True),
+        (minibatches_shuffles_x_and_y_separately, r"do not belong together", True),
+        (minibatches_global_random_state, r"same seed gave different batches", True),
+        (minibatches_shuffles_in_place, r"changed its argument #1 in place", True),
+        (minibatches_empty_last_batch, r"empty batch comes last", True),
+    ],
+    checks.check_pairwise_distances: [
+        (pairwise_distances_squared, r"squared distances", True),
+        (pairwise_distances_transposed_broadcast, r"transposed", True),
+        (pairwise_distances_row_by_row, None, True),
+        (pairwise_distances_expansion_unclipped, r"clip at 0", False),
+        (pairwise_distances_manhattan, r"L1 \(Manhattan\)", True),
+        (pairwise_distances_plus_cross_term, r"cross term is subtracted", True),
+        (pairwise_distances_with_loops, r"uses a for loop", True),
+        (pairwise_distances_wrong_sum_axis, r"shape \(2, 2\), expected \(2, 3\)", True),
+    ],
+}

@@ -1,0 +1,119 @@
+"""Every 08-convolution check passes correct code and rejects each known mistake with its diagnosis."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from dlcourse.checks import CheckFailure
+from dlcourse.checks import conv as checks
+from impersonate import as_student
+from mutants_conv import CORRECT, MUTANTS, REFERENCE
+
+CHECKS = list(REFERENCE)
+
+
+def _id(obj) -> str:
+    return getattr(obj, "__name__", str(obj))
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["public", "hidden"])
+@pytest.mark.parametrize("check", CHECKS, ids=_id)
+def test_reference_passes(check, hidden, capfd):
+    check(as_student(REFERENCE[check]), hidden=hidden)
+    out, err = capfd.readouterr()
+    assert "passed" in out and err == "", "a passing check prints to stdout only"
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["public", "hidden"])
+@pytest.mark.parametrize(
+    "check,impl", [(c, i) for c, impls in CORRECT.items() for i in impls], ids=lambda o: _id(o)
+)
+def test_alternative_correct_implementation_passes(check, impl, hidden):
+    check(impl, hidden=hidden)
+
+
+MUTANT_CASES = [(c, m, pattern, public) for c, ms in MUTANTS.items() for m, pattern, public in ms]
+
+
+@pytest.mark.parametrize("check,mutant,pattern,public", MUTANT_CASES, ids=lambda o: _id(o) if callable(o) else "")
+def test_mutant_is_rejected_with_its_diagnosis(check, mutant, pattern, public):
+    modes = [False, True] if public else [True]
+    for hidden in modes:
+        with np.errstate(all="ignore"):  # the mutants' own overflow warnings are not under test
+            if pattern is None:
+                with pytest.raises(Exception) as info:
+                    check(mutant, hidden=hidden)
+                assert not isinstance(info.value, CheckFailure), "expected the student's code itself to fail"
+            else:
+                with pytest.raises(CheckFailure, match=pattern):
+                    check(mutant, hidden=hidden)
+
+
+def test_every_check_has_at_least_four_mutants():
+    for check in CHECKS:
+        assert len(MUTANTS[check]) >= 4, check.__name__
+
+
+def test_every_public_check_function_is_covered():
+    assert set(CHECKS) == {getattr(checks, name) for name in checks.__all__}
+
+
+def test_unfinished_stub_shows_the_students_own_error():
+    def im2col(x, kh, kw, stride=1, pad=0):
+        raise NotImplementedError("Replace this line with your solution.")
+
+    with pytest.raises(NotImplementedError, match="Replace this line"):
+        checks.check_im2col(im2col)
+
+
+def test_guard_catches_reference_reached_through_an_alias():
+    from dlcourse.ref import conv as hidden_alias
+
+    def im2col(x, kh, kw, stride=1, pad=0):
+        return getattr(hidden_alias, "im2" + "col")(x, kh, kw, stride, pad)
+
+    with pytest.raises(CheckFailure, match="dlcourse.ref.conv.im2col"):
+        checks.check_im2col(im2col)
+
+
+def test_not_a_function_is_explained():
+    with pytest.raises(CheckFailure, match="should be a function"):
+        checks.check_conv_forward_naive(np.zeros(3))
+
+
+def test_torch_tensor_answer_is_explained():
+    torch = pytest.importorskip("torch")
+
+    def im2col(x, kh, kw, stride=1, pad=0):
+        xt = torch.from_numpy(x)
+        return torch.nn.functional.unfold(xt, (kh, kw), padding=pad, stride=stride)
+
+    with pytest.raises(CheckFailure, match="torch.Tensor"):
+        checks.check_im2col(im2col)
+
+
+def test_messages_name_shapes_and_cases():
+    from mutants_conv import im2col_no_padding
+
+    with pytest.raises(CheckFailure) as info:
+        checks.check_im2col(im2col_no_padding)
+    message = str(info.value)
+    assert re.search(r"shape \(2, 27, 9\), expected \(2, 27, 49\)", message), message
+    assert "stride=1, pad=2" in message
+
+
+def test_hidden_mode_covers_batch_of_one_non_square_kernels_strides_and_paddings():
+    geoms = checks._geometry(np.random.default_rng(checks.HIDDEN_SEED), hidden=True)
+    assert any(g[0] == 1 for g in geoms)
+    assert any(g[5] != g[6] for g in geoms)
+    assert {g[7] for g in geoms} >= {1, 2, 3} and {g[8] for g in geoms} >= {0, 1, 2}
+    assert any(g[2] != g[3] for g in geoms)
+
+
+def test_max_pool_cases_contain_ties():
+    for case, x, k, s in checks._pool_cases(hidden=False):
+        cols = x.reshape(-1)
+        assert len(np.unique(cols)) < cols.size, case
