@@ -13,8 +13,9 @@ and a class of ``--submissions`` students (default 30) in fixed proportions:
 Then ``dlcourse.course.autograde`` grades the whole class with ``--jobs 1`` and again, from an
 empty gradebook, with ``--jobs 2``. Printed: wall time, submissions per minute, the speed-up, and
 the grading overhead per submission beyond executing the notebook: the serial run's time per
-submission minus the time nbclient alone takes to execute the same submitted notebooks (a sample
-of ``--baseline`` of them, one kind each in turn). Every kernel gets one BLAS/OpenMP thread, as
+submission minus the time nbclient alone takes to execute the same submitted notebook (for
+``--baseline`` submissions of different kinds, each executed, graded on its own and executed again,
+back to back, so that each pair shares the machine's load of the moment). Every kernel gets one BLAS/OpenMP thread, as
 autograde's do. Nothing is asserted; on a shared machine run it twice and trust what holds in
 both runs (the load average is printed next to each figure).
 
@@ -127,15 +128,19 @@ def reset(root: Path) -> None:
     shutil.rmtree(root / "autograded", ignore_errors=True)
 
 
-def grade(root: Path, jobs: int, cell_timeout: float) -> tuple[float, list[tuple[str, float]], list[Any]]:
+def grade(
+    root: Path, jobs: int, cell_timeout: float, only: list[str] | None = None
+) -> tuple[float, list[tuple[str, float]], list[Any]]:
     """Wall time of one autograde run, the completion time of each submission, the results."""
     from dlcourse.course import autograde
 
     done: list[tuple[str, float]] = []
     start = time.perf_counter()
-    results = autograde(
-        root, NAME, jobs=jobs, cell_timeout=cell_timeout, progress=lambda r: done.append((r.student, time.perf_counter() - start))
-    )
+
+    def progress(result: Any) -> None:
+        done.append((result.student, time.perf_counter() - start))
+
+    results = autograde(root, NAME, only, jobs=jobs, cell_timeout=cell_timeout, progress=progress)
     return time.perf_counter() - start, done, results
 
 
@@ -147,7 +152,11 @@ def plain_execution(path: Path, cell_timeout: float) -> float:
     nb = nbformat.read(str(path), as_version=4)
     start = time.perf_counter()
     NotebookClient(
-        nb, timeout=int(cell_timeout), allow_errors=True, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
+        nb,
+        timeout=int(cell_timeout),
+        allow_errors=True,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
     ).execute()
     return time.perf_counter() - start
@@ -156,9 +165,9 @@ def plain_execution(path: Path, cell_timeout: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--submissions", type=int, default=30)
-    parser.add_argument("--quick", action="store_true", help="10 submissions, baseline of 3")
+    parser.add_argument("--quick", action="store_true", help="10 submissions, 3 overhead pairs")
     parser.add_argument("--cell-timeout", type=float, default=10.0)
-    parser.add_argument("--baseline", type=int, default=6, help="submissions executed with nbclient alone")
+    parser.add_argument("--baseline", type=int, default=3, help="overhead pairs (nbclient alone vs graded)")
     args = parser.parse_args()
     # autograde's kernels run with one BLAS/OpenMP thread; the nbclient baseline gets the same
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -183,34 +192,32 @@ def main() -> None:
         speedup = runs[1][0] / runs[2][0]
         print(f"speed-up with 2 workers: {speedup:.2f}x (target >= 1.8x)")
 
-        # per-submission time in the serial run: gaps between completions of graded submissions
+        # overhead: the same submission executed by nbclient alone, graded alone, and executed again,
+        # back to back (the machine's load drifts over minutes; pairs taken together share it)
         wall1, done1, results1 = runs[1]
         by_student = {r.student: r for r in results1}
-        times: dict[str, float] = {}
-        previous = None
-        for student, t in done1:
-            if not by_student[student].graded:  # rejected before any kernel starts
-                continue
-            if previous is not None:
-                times[student] = t - previous
-            previous = t
-        first_graded = next(s for s, _ in done1 if by_student[s].graded)
-        startup = next(t for s, t in done1 if s == first_graded)
-        sample = [s for s in sorted(times) if students[s] in ("correct", "wrong", "blank")]
-        sample = sorted(sample, key=lambda s: (students[s], s))
-        picked: list[str] = []
-        kinds = ["correct", "wrong", "blank"]
-        for i in range(n_base):
-            pool = [s for s in sample if students[s] == kinds[i % 3] and s not in picked]
-            if pool:
-                picked.append(pool[0])
-        plain = {s: plain_execution(root / "submitted" / s / NAME / f"{NAME}.ipynb", args.cell_timeout) for s in picked}
-        graded_times = [times[s] for s in picked]
-        overhead = statistics.mean(times[s] - plain[s] for s in picked)
-        print(f"first submission (gradebook sync + template + first kernel): {startup:.1f} s")
-        print(f"serial time per graded submission: median {statistics.median(times.values()):.2f} s")
-        print(f"sample of {len(picked)}: grading {statistics.mean(graded_times):.2f} s vs nbclient alone "
-              f"{statistics.mean(plain.values()):.2f} s -> overhead {overhead:.2f} s per submission")
+        first_graded = next(t for s, t in done1 if by_student[s].graded)
+        print(f"first submission of the serial run (gradebook sync + template + first kernel): {first_graded:.1f} s")
+        picked = [
+            next(s for s in sorted(students) if students[s] == kind)
+            for kind in ("correct", "wrong", "blank", "correct", "wrong", "blank")[: max(1, n_base)]
+            if any(students[s] == kind for s in students)
+        ]
+        picked = list(dict.fromkeys(picked))
+        warm = next(s for s in sorted(students) if students[s] == "correct")
+        overheads = []
+        for student in picked:
+            notebook = root / "submitted" / student / NAME / f"{NAME}.ipynb"
+            before = plain_execution(notebook, args.cell_timeout)
+            reset(root)
+            _, done, _ = grade(root, 1, args.cell_timeout, [warm if warm != student else picked[-1], student])
+            graded = done[1][1] - done[0][1]
+            after = plain_execution(notebook, args.cell_timeout)
+            overheads.append(graded - (before + after) / 2)
+            print(f"  {student:<40} nbclient {before:5.2f} / {after:5.2f} s, graded in {graded:5.2f} s "
+                  f"-> overhead {overheads[-1]:5.2f} s")
+        print(f"overhead per submission beyond executing the notebook: median {statistics.median(overheads):.2f} s "
+              f"(mean {statistics.mean(overheads):.2f} s, {len(overheads)} pairs)")
         print("outcomes (jobs=2):")
         for r in runs[2][2]:
             score = f"{r.score:g}/{r.max_score:g}" if r.score is not None else f"-/{r.max_score:g}"

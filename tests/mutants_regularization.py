@@ -387,3 +387,114 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
         (EarlyStoppingLessOrEqual, "best_epoch", False),
     ],
 }
+
+
+# ----------------------------------------------------------------- random shift
+def random_shift_with_padding(x, max_shift=2, rng=None):
+    n, c, h, w = x.shape
+    s = max_shift
+    padded = np.pad(x, ((0, 0), (0, 0), (s, s), (s, s)))
+    shifts = rng.integers(-max_shift, max_shift + 1, size=(n, 2))
+    return np.stack([padded[i, :, s - dy:s - dy + h, s - dx:s - dx + w] for i, (dy, dx) in enumerate(shifts)])
+
+
+def _shift_with(x, shifts, roll=False):
+    out = np.zeros_like(x)
+    h, w = x.shape[2:]
+    for i, (dy, dx) in enumerate(shifts.tolist()):
+        if roll:
+            out[i] = np.roll(x[i], (dy, dx), axis=(1, 2))
+        else:
+            out[i, :, max(0, dy):h - max(0, -dy), max(0, dx):w - max(0, -dx)] = \
+                x[i, :, max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
+    return out
+
+
+def random_shift_np_roll(x, max_shift=2, rng=None):
+    return _shift_with(x, rng.integers(-max_shift, max_shift + 1, size=(len(x), 2)), roll=True)
+
+
+def random_shift_wrong_direction(x, max_shift=2, rng=None):
+    return _shift_with(x, -rng.integers(-max_shift, max_shift + 1, size=(len(x), 2)))
+
+
+def random_shift_axes_swapped(x, max_shift=2, rng=None):
+    return _shift_with(x, rng.integers(-max_shift, max_shift + 1, size=(len(x), 2))[:, ::-1])
+
+
+def random_shift_one_shift_per_batch(x, max_shift=2, rng=None):
+    s = rng.integers(-max_shift, max_shift + 1, size=(len(x), 2))
+    return _shift_with(x, np.repeat(s[:1], len(x), axis=0))
+
+
+def random_shift_excludes_upper_bound(x, max_shift=2, rng=None):
+    return _shift_with(x, rng.integers(-max_shift, max_shift, size=(len(x), 2)) if max_shift else
+                       np.zeros((len(x), 2), dtype=int))
+
+
+def random_shift_in_place(x, max_shift=2, rng=None):
+    out = _shift_with(x, rng.integers(-max_shift, max_shift + 1, size=(len(x), 2)))
+    x[...] = out
+    return x
+
+
+# ----------------------------------------------------------------- random search
+def random_search_points_natural_log(ranges, n, rng=None, log=None):
+    log = log or [False] * len(ranges)
+    lo = np.array([np.log(a) if g else a for (a, _), g in zip(ranges, log)])
+    hi = np.array([np.log(b) if g else b for (_, b), g in zip(ranges, log)])
+    u = rng.uniform(lo, hi, size=(n, len(ranges)))
+    return np.where(log, np.exp(u), u)
+
+
+def random_search_points_ignores_log(ranges, n, rng=None, log=None):
+    lo, hi = np.array(ranges, dtype=float).T
+    return rng.uniform(lo, hi, size=(n, len(ranges)))
+
+
+def random_search_points_axis_by_axis(ranges, n, rng=None, log=None):
+    log = log or [False] * len(ranges)
+    cols = []
+    for (a, b), g in zip(ranges, log):
+        cols.append(10 ** rng.uniform(np.log10(a), np.log10(b), size=n) if g else rng.uniform(a, b, size=n))
+    return np.column_stack(cols)
+
+
+def random_search_points_exponent_in_e(ranges, n, rng=None, log=None):
+    log = log or [False] * len(ranges)
+    lo = np.array([np.log10(a) if g else a for (a, _), g in zip(ranges, log)])
+    hi = np.array([np.log10(b) if g else b for (_, b), g in zip(ranges, log)])
+    u = rng.uniform(lo, hi, size=(n, len(ranges)))
+    return np.where(log, np.exp(u), u)
+
+
+def random_search_points_grid(ranges, n, rng=None, log=None):
+    k = max(int(round(n ** (1 / len(ranges)))), 1)
+    pts = _grid(ranges, k, log)
+    return np.resize(pts, (n, len(ranges)))
+
+
+def _grid(ranges, k, log):
+    log = log or [False] * len(ranges)
+    axes = [np.logspace(np.log10(a), np.log10(b), k) if g else np.linspace(a, b, k) for (a, b), g in zip(ranges, log)]
+    return np.stack([m.ravel() for m in np.meshgrid(*axes, indexing="ij")], axis=1)
+
+
+CORRECT[checks.check_random_shift] = [random_shift_with_padding]
+CORRECT[checks.check_random_search_points] = [random_search_points_natural_log]
+REFERENCE[checks.check_random_shift] = ref.random_shift
+REFERENCE[checks.check_random_search_points] = ref.random_search_points
+MUTANTS[checks.check_random_shift] = [
+    (random_shift_np_roll, "wraps", True),
+    (random_shift_wrong_direction, "wrong way", True),
+    (random_shift_axes_swapped, "swapped", True),
+    (random_shift_one_shift_per_batch, "its own shift", True),
+    (random_shift_excludes_upper_bound, "excludes its upper bound", True),
+    (random_shift_in_place, "in place", True),
+]
+MUTANTS[checks.check_random_search_points] = [
+    (random_search_points_ignores_log, "log axes", True),
+    (random_search_points_axis_by_axis, "one call", True),
+    (random_search_points_exponent_in_e, "10\\*\\*u", True),
+    (random_search_points_grid, "wrong values", True),
+]

@@ -334,3 +334,14 @@ def test_gpu_conv2d_passes_gradcheck() -> None:
     rng = np.random.default_rng(2)
     args = [torch.tensor(rng.standard_normal(s), requires_grad=True) for s in ((2, 2, 5, 4), (3, 2, 2, 3), (3,))]
     assert torch.autograd.gradcheck(lambda x, w, b: gpu.conv2d(x, w, b, (2, 1), 1), args)
+
+
+def test_conv_backward_accepts_a_cache_with_contiguous_unfold_columns() -> None:
+    rng = np.random.default_rng(3)
+    x, w, b = rng.standard_normal((3, 2, 6, 5)), rng.standard_normal((4, 2, 3, 2)), rng.standard_normal(4)
+    out, cache = C.conv_forward(x, w, b, 2, 1)
+    assert not cache[5].flags.c_contiguous  # the forward pass keeps a (K, N·P) array and a view
+    own = cache[:5] + (np.ascontiguousarray(C.im2col(x, 3, 2, 2, 1)),)
+    dout = rng.standard_normal(out.shape)
+    for a, b_ in zip(C.conv_backward(dout, cache), C.conv_backward(dout, own)):
+        close(a, b_)

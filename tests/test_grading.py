@@ -288,13 +288,13 @@ def test_feedback_never_contains_hidden_tests(relu_class: tuple[Path, dict[str, 
 def test_notebook_time_limit_stops_a_slow_submission(tmp_path: Path) -> None:
     root = make_course(tmp_path / "course")
     release(root)
-    slow = "import time\n\ndef add(a, b):\n    time.sleep(1.5)\n    return a + b"
+    # every cell stays under the cell timeout; the notebook as a whole does not
+    slow = "import time\n\ndef add(a, b):\n    time.sleep(30)\n    return a + b"
     submit(root, "slow", answered(release_path(root), {**CORRECT, "add": slow}))
-    submit(root, "fast", answered(release_path(root), CORRECT))
-    results = {r.student: r for r in autograde(root, NAME, jobs=2, cell_timeout=60, notebook_time_limit=2.5)}
-    assert results["slow"].status.startswith("not graded: timeout (stopped after")
-    assert "2.5 s per notebook" in results["slow"].status
-    assert results["fast"].score == 5
+    (result,) = autograde(root, NAME, jobs=2, cell_timeout=60, notebook_time_limit=2.5)
+    assert result.status.startswith("not graded: timeout (stopped after")
+    assert "2.5 s per notebook" in result.status
+    assert not (root / "autograded" / "slow").exists()
 
 
 def test_limits_come_from_the_config_and_are_checked(tmp_path: Path) -> None:

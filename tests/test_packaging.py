@@ -48,6 +48,10 @@ def test_import_dlcourse_imports_no_heavy_library():
     assert out.strip() == "", f"imported at start-up: {out.strip()}"
 
 
+# Upper bounds allowed only where a documented bug forces one (see the comment in pyproject.toml).
+UPPER_BOUND_EXCEPTIONS = {"ipykernel"}
+
+
 def test_dependencies_have_lower_bounds_only():
     deps = PYPROJECT["project"]["dependencies"] + [
         d for extra in PYPROJECT["project"]["optional-dependencies"].values() for d in extra
@@ -55,9 +59,11 @@ def test_dependencies_have_lower_bounds_only():
     for dep in deps:
         if dep.startswith("dlcourse["):
             continue
-        _, bound = _requirement_name_and_bound(dep)
+        name, bound = _requirement_name_and_bound(dep)
         assert bound.startswith(">="), f"{dep}: use a lower bound"
-        assert "<" not in bound and "==" not in bound, f"{dep}: no upper bounds or pins"
+        assert "==" not in bound, f"{dep}: no pins"
+        if name not in UPPER_BOUND_EXCEPTIONS:
+            assert "<" not in bound, f"{dep}: no upper bounds"
 
 
 def test_extras_and_console_script():

@@ -26,6 +26,8 @@ __all__ = [
     "check_dropout_forward",
     "check_dropout_backward",
     "check_early_stopping",
+    "check_random_shift",
+    "check_random_search_points",
 ]
 
 PUBLIC_SEED = 0
@@ -335,3 +337,93 @@ def check_early_stopping(EarlyStopping: Callable[..., Any], hidden: bool = False
         ])
         n_cases += 1
     passed("EarlyStopping", n_cases, hidden)
+
+
+# --------------------------------------------------------------------------- augmentation
+
+
+def _shift_mistake(x: np.ndarray, shifts: np.ndarray, *, roll: bool = False) -> np.ndarray:
+    """Shift every image by its (dy, dx) with zero fill, or with wrap-around when ``roll``."""
+    out = np.zeros_like(x)
+    h, w = x.shape[2:]
+    for i, (dy, dx) in enumerate(shifts.tolist()):
+        if roll:
+            out[i] = np.roll(x[i], (dy, dx), axis=(1, 2))
+        else:
+            out[i, :, max(0, dy):h - max(0, -dy), max(0, dx):w - max(0, -dx)] = \
+                x[i, :, max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
+    return out
+
+
+def check_random_shift(random_shift: Callable[..., Any], hidden: bool = False) -> None:
+    """Check ``random_shift(x, max_shift, rng)``: per-image whole-pixel translation with zero fill, shifts
+    drawn as ``rng.integers(-max_shift, max_shift + 1, size=(N, 2))`` (dy down, dx right)."""
+    rng = _rng(hidden)
+    shapes = [((6, 1, 8, 8), 2), ((4, 3, 5, 7), 1)]
+    if hidden:
+        shapes += [((1, 2, 6, 6), 3), ((10, 1, 4, 4), 0), ((5, 1, 3, 9), 2)]
+    n_cases = 0
+    for shape, max_shift in shapes:
+        case = f"x of shape {shape}, max_shift {max_shift}"
+        x = rng.random(shape) + 0.5  # no zeros, so zero fill shows
+        seed = int(rng.integers(2**31))
+        got = call_student(random_shift, x, max_shift, rng=np.random.default_rng(seed), name="random_shift")
+        expected = ref.random_shift(x, max_shift, rng=np.random.default_rng(seed))
+        shifts = np.random.default_rng(seed).integers(-max_shift, max_shift + 1, size=(shape[0], 2))
+        narrow = np.random.default_rng(seed).integers(-max_shift, max_shift, size=(shape[0], 2)) if max_shift else shifts
+        expect_array(got, expected, what="random_shift's output", case=case, mistakes=[
+            Mistake(_shift_mistake(x, shifts, roll=True), "np.roll wraps the pixels that leave one side around to "
+                    "the other; a shift should fill the uncovered border with zeros."),
+            Mistake(_shift_mistake(x, -shifts), "the shift goes the wrong way: a positive dy moves the content DOWN "
+                    "(out[y + dy] = x[y]), a positive dx moves it right."),
+            Mistake(_shift_mistake(x, shifts[:, ::-1]), "dy and dx are swapped: the first column of the drawn shifts "
+                    "moves rows (axis 2), the second columns (axis 3)."),
+            Mistake(_shift_mistake(x, np.repeat(shifts[:1], shape[0], axis=0)), "every image needs its own shift: "
+                    "draw (N, 2) shifts, not one for the whole batch."),
+            Mistake(_shift_mistake(x, narrow) if max_shift else np.empty(0), "rng.integers excludes its upper bound: "
+                    "use rng.integers(-max_shift, max_shift + 1, ...) so that +max_shift can occur."),
+        ])
+        n_cases += 1
+    passed("random_shift", n_cases, hidden)
+
+
+# --------------------------------------------------------------------------- search
+
+
+def check_random_search_points(random_search_points: Callable[..., Any], hidden: bool = False) -> None:
+    """Check ``random_search_points(ranges, n, rng, log)``: (n, K) points drawn as
+    ``rng.uniform(lo, hi, size=(n, K))`` on the bounds, log10-transformed on the ``log`` axes."""
+    rng = _rng(hidden)
+    cases = [("learning rate in [1e-5, 1e-1] (log), dropout in [0, 0.5]", [(1e-5, 1e-1), (0.0, 0.5)], 20, [True, False]),
+             ("two linear axes", [(-1.0, 1.0), (2.0, 3.0)], 10, [False, False])]
+    if hidden:
+        cases += [("three axes, λ and learning rate on log scales", [(1e-6, 1e-2), (16.0, 256.0), (1e-4, 1.0)], 30,
+                   [True, False, True]),
+                  ("one point", [(1e-3, 1.0)], 1, [True])]
+    n_cases = 0
+    for case, ranges, n, log in cases:
+        seed = int(rng.integers(2**31))
+        got = call_student(random_search_points, ranges, n, rng=np.random.default_rng(seed), log=log,
+                           name="random_search_points")
+        expected = ref.random_search_points(ranges, n, rng=np.random.default_rng(seed), log=log)
+        linear = ref.random_search_points(ranges, n, rng=np.random.default_rng(seed))
+        r = np.random.default_rng(seed)
+        per_axis = np.column_stack([r.uniform(np.log10(a) if g else a, np.log10(b) if g else b, size=n)
+                                    for (a, b), g in zip(ranges, log)])
+        per_axis = np.where(np.asarray(log), 10**per_axis, per_axis)
+        u = np.random.default_rng(seed).uniform([np.log10(a) if g else a for (a, _), g in zip(ranges, log)],
+                                                [np.log10(b) if g else b for (_, b), g in zip(ranges, log)],
+                                                size=(n, len(ranges)))
+        natural = np.where(np.asarray(log), np.exp(u), u)  # the log10 exponent raised to e**u
+        expect_array(got, expected, what="the sampled points", case=case, mistakes=[
+            Mistake(linear if any(log) else np.empty(0), "the log axes are sampled uniformly in the value itself: "
+                    "draw the exponent uniformly (log10(lo) … log10(hi)) and return 10**exponent, so that every "
+                    "decade gets the same share of the points."),
+            Mistake(per_axis if len(ranges) > 1 and n > 1 else np.empty(0), "draw all points in one call, "
+                    "rng.uniform(lo, hi, size=(n, K)) with the (transformed) bounds as arrays: axis-by-axis draws "
+                    "give other values from the same rng."),
+            Mistake(natural if any(log) else np.empty(0), "the exponent drawn in log10 units must be raised to "
+                    "10**u, not e**u."),
+        ])
+        n_cases += 1
+    passed("random_search_points", n_cases, hidden)

@@ -1,8 +1,10 @@
 """Autograde submissions with nbgrader and export the grades.
 
-One submission at a time (:func:`grade_submission`), so that callers can grade several in
-parallel or one by one. A submission whose notebook is missing or corrupt is never a silent 0:
-it is reported ``not graded: ...`` and nbgrader never sees it. Grading goes through nbgrader's
+:func:`grade_submission` grades one submission in-process (``validate`` and
+:func:`autograde_notebook` use it in throwaway courses); :func:`autograde` grades a class in
+parallel worker processes under time and memory limits (:mod:`dlcourse.course.parallel`). A
+submission whose notebook is missing, corrupt or belongs to another assignment is never a silent
+0: it is reported ``not graded: ...`` and nbgrader never sees it. Grading goes through nbgrader's
 ``Autograde``, which keeps manual grades: it only rewrites the automatic score of each cell.
 """
 

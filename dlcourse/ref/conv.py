@@ -15,9 +15,10 @@ OH = ⌊(H + 2·p_h − kh) / s_h⌋ + 1. ``stride`` and ``pad`` are an int or a
 horizontal). Caches keep ``stride`` and ``pad`` exactly as they were given.
 
 The im2col path is written for speed with plain NumPy: the windows of x are a strided *view*
-(no copy), turned into the column matrix by a single copy in F.unfold's layout
-(N, C·kh·kw, OH·OW), so the forward pass is one batched GEMM whose result is already in
-(N, F, OH·OW) order; col2im adds kh·kw strided slices instead of scattering with ``np.add.at``.
+(no copy), turned into a (C·kh·kw, N·OH·OW) column matrix by a single copy, so the forward pass
+and the two weight-side products of the backward pass are one GEMM each for the whole batch;
+col2im adds kh·kw strided slices instead of scattering with ``np.add.at``. :func:`im2col` and
+:func:`col2im` themselves use F.unfold's per-example layout (N, C·kh·kw, OH·OW).
 """
 
 from __future__ import annotations
@@ -241,23 +242,31 @@ def col2im(
 def conv_forward(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: IntPair = 1, pad: IntPair = 0
 ) -> tuple[np.ndarray, ConvCache]:
-    """Convolution layer through im2col and one batched matrix product.
+    """Convolution layer through im2col and one matrix product for the whole batch.
 
     Args:
         x: (N, C, H, W); w: (F, C, kh, kw); b: (F,); stride, pad: int or pair.
 
     Returns:
         out: (N, F, OH, OW) = w̃ · im2col(x) + b with w̃ = w reshaped to (F, C·kh·kw).
-        cache: (x, w, b, stride, pad, cols) with cols = im2col(x, kh, kw, stride, pad).
+        cache: (x, w, b, stride, pad, cols), cols = im2col(x, kh, kw, stride, pad) of shape
+        (N, C·kh·kw, OH·OW). It is stored as a transposed *view* of a (C·kh·kw, N·OH·OW)
+        array: that layout makes the forward pass and both weight-side products of the backward
+        pass one GEMM each over the whole batch, with no further copy of the columns.
     """
     n, c, h, wd = x.shape
     f, _, kh, kw = w.shape
     sh, sw = _pair(stride)
     ph, pw = _pair(pad)
     oh, ow = conv_output_size(h, kh, sh, ph), conv_output_size(wd, kw, sw, pw)
-    cols = im2col(x, kh, kw, stride, pad)  # (N, K, P)
-    out = np.matmul(w.reshape(f, -1), cols)  # (N, F, P): already in output order, no transpose
-    out += b.reshape(f, 1)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else np.ascontiguousarray(x)
+    s_n, s_c, s_h, s_w = xp.strides
+    windows = as_strided(xp, (c, kh, kw, n, oh, ow), (s_c, s_h, s_w, s_n, s_h * sh, s_w * sw), writeable=False)
+    cols_t = windows.reshape(c * kh * kw, n * oh * ow)  # the one copy: (K, N·P)
+    out = w.reshape(f, -1) @ cols_t  # (F, N·P): one GEMM for the batch
+    # Adding the bias writes a new (N, F, P) array: the transpose to NCHW costs no extra pass.
+    out = out.reshape(f, n, oh * ow).transpose(1, 0, 2) + b.reshape(f, 1)
+    cols = cols_t.reshape(c * kh * kw, n, oh * ow).transpose(1, 0, 2)  # (N, K, P) view
     return out.reshape(n, f, oh, ow), (x, w, b, stride, pad, cols)
 
 
@@ -265,21 +274,37 @@ def conv_backward(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.nd
     """Gradients of :func:`conv_forward`.
 
     Args:
-        dout: (N, F, OH, OW); cache: (x, w, b, stride, pad, cols).
+        dout: (N, F, OH, OW); cache: (x, w, b, stride, pad, cols), cols (N, C·kh·kw, OH·OW) in
+            any memory layout.
 
     Returns:
         dx: (N, C, H, W) = col2im(w̃ᵀ · dout); dw: (F, C, kh, kw) = Σ_n dout_n · cols_nᵀ;
         db: (F,) = Σ_{n,i,j} dout.
+
+    With the batch folded into the columns (G = dout as (F, N·P), cols as (K, N·P)), dw = G·colsᵀ
+    and w̃ᵀ·G are single GEMMs, and col2im adds kh·kw strided slices.
     """
     x, w, b, stride, pad, cols = cache
-    n, f = dout.shape[:2]
-    kh, kw = w.shape[2:]
-    d = dout.reshape(n, f, -1)  # (N, F, P)
-    db = dout.sum(axis=(0, 2, 3))
-    # N products (F, P)·(P, K); the transposed view goes to BLAS as a flag, not a copy.
-    dw = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
-    dcols = np.matmul(w.reshape(f, -1).T, d)  # (N, K, P)
-    dx = col2im(dcols, x.shape, kh, kw, stride, pad)
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    sh, sw = _pair(stride)
+    ph, pw = _pair(pad)
+    oh, ow = dout.shape[2:]
+    k = c * kh * kw
+    cols_t = cols.transpose(1, 0, 2)
+    if not cols_t.flags.c_contiguous:  # a cache built elsewhere (e.g. F.unfold's layout): one copy
+        cols_t = np.ascontiguousarray(cols_t)
+    cols_t = cols_t.reshape(k, n * oh * ow)
+    g = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(f, n * oh * ow)  # (F, N·P)
+    db = g.sum(axis=1)
+    dw = (g @ cols_t.T).reshape(w.shape)  # the transposed view goes to BLAS as a flag
+    dcols = (w.reshape(f, k).T @ g).reshape(c, kh, kw, n, oh, ow)
+    # col2im in (C, N, ·, ·) order, the order dcols is in, then one transpose to (N, C, H, W).
+    dxp = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype=dcols.dtype)
+    for p in range(kh):
+        for q in range(kw):
+            dxp[:, :, p : p + sh * (oh - 1) + 1 : sh, q : q + sw * (ow - 1) + 1 : sw] += dcols[:, p, q]
+    dx = np.ascontiguousarray(dxp[:, :, ph : ph + h, pw : pw + wd].transpose(1, 0, 2, 3))
     return dx, dw, db
 
 
