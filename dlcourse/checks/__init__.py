@@ -10,10 +10,11 @@ Every check has the form ``check_<exercise>(student_fn, hidden=False)``:
   ``dlcourse.gpu`` from inside it fails the check;
 - it writes to stdout only (nbgrader scores a test cell 0 when anything reaches stderr).
 
-Modules: ``errors`` (CheckFailure), ``compare`` (type/shape/value diagnostics),
-``guard`` (calling student code safely), ``backprop`` (lecture 04),
-``optim`` (lecture 05), ``neurons`` (lecture 02), ``losses`` (lecture 03),
-``conv`` (lecture 08).
+Machinery: ``errors`` (CheckFailure), ``compare`` (type/shape/value diagnostics),
+``guard`` (calling student code safely).
+Lectures: ``tensors`` (00), ``autodiff`` (01), ``neurons`` (02), ``losses`` (03),
+``backprop`` (04), ``optim`` (05), ``init`` and ``norm`` (06), ``regularization`` (07),
+``conv`` (08).
 """
 
 from dlcourse.checks.errors import CheckFailure

@@ -1,7 +1,15 @@
 """Interactive figures for the lecture notebooks, one module per topic.
 
+- ``dlcourse.widgets.tensors``   00-setup: tensor/broadcasting explorer.
+- ``dlcourse.widgets.autodiff``  01-autodiff: computation-graph viewer with values and gradients.
+- ``dlcourse.widgets.neurons``   02-neurons-mlp: activations, perceptron line, universal approximation.
+- ``dlcourse.widgets.losses``    03-losses: softmax temperature, L1 vs L2 line fit with an outlier.
 - ``dlcourse.widgets.backprop``  04-backprop: train a two-layer net on 2-D data; decision regions,
   loss and accuracy curves (``training_dashboard``, ``show_training``).
+- ``dlcourse.widgets.optimization`` 05-optimization: optimizer race, learning rates, batch noise.
+- ``dlcourse.widgets.init``      06-init-normalization: activation/gradient statistics through depth.
+- ``dlcourse.widgets.regularization`` 07-regularization: overfitting, dropout masks, search coverage.
+- ``dlcourse.widgets.conv``      08-convolution: kernels, sliding windows, convolution matrices.
 - ``dlcourse.widgets.compat``    what keeps widgets working on ipywidgets 7.7 (Colab) and 8.x,
   with or without a front end (``show_figure``, ``is_headless``).
 
