@@ -144,6 +144,17 @@ def grade(
     return time.perf_counter() - start, done, results
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and every finished descendant (workers, kernels)."""
+    import resource
+
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
 def plain_execution(path: Path, cell_timeout: float) -> float:
     """Seconds nbclient alone takes to execute the notebook at ``path`` (errors allowed)."""
     import nbformat
@@ -184,17 +195,26 @@ def main() -> None:
         runs = {}
         for jobs in (1, 2):
             reset(root)
+            cpu = cpu_seconds()
             wall, done, results = grade(root, jobs, args.cell_timeout)
-            runs[jobs] = (wall, done, results)
+            cpu = cpu_seconds() - cpu
+            runs[jobs] = (wall, done, results, cpu)
             graded = sum(r.graded for r in results)
             print(f"jobs={jobs}: {wall:6.1f} s  {n / wall * 60:5.1f} submissions/min  "
-                  f"({graded} graded, {n - graded} not graded; load average {os.getloadavg()[0]:.2f})")
+                  f"({graded} graded, {n - graded} not graded; load average {os.getloadavg()[0]:.2f}); "
+                  f"CPU {cpu:6.1f} s = {cpu / n:.2f} s per submission, {cpu / wall:.2f} cores obtained")
         speedup = runs[1][0] / runs[2][0]
         print(f"speed-up with 2 workers: {speedup:.2f}x (target >= 1.8x)")
+        # on 2 idle cores one worker keeps about one core busy and two keep two busy: the speed-up
+        # is then bounded by 2 x (CPU work with 1 worker) / (CPU work with 2 workers)
+        ratio = runs[2][3] / runs[1][3]
+        print(f"CPU work, 2 workers / 1 worker: {ratio:.2f} (1.00: parallel grading adds no work); "
+              f"cores obtained {runs[1][3] / runs[1][0]:.2f} and {runs[2][3] / runs[2][0]:.2f}; "
+              f"bound for 2 idle cores: {2 / ratio:.2f}x")
 
         # overhead: the same submission executed by nbclient alone, graded alone, and executed again,
         # back to back (the machine's load drifts over minutes; pairs taken together share it)
-        wall1, done1, results1 = runs[1]
+        wall1, done1, results1, _ = runs[1]
         by_student = {r.student: r for r in results1}
         first_graded = next(t for s, t in done1 if by_student[s].graded)
         print(f"first submission of the serial run (gradebook sync + template + first kernel): {first_graded:.1f} s")
@@ -204,13 +224,14 @@ def main() -> None:
             if any(students[s] == kind for s in students)
         ]
         picked = list(dict.fromkeys(picked))
-        warm = next(s for s in sorted(students) if students[s] == "correct")
         overheads = []
         for student in picked:
             notebook = root / "submitted" / student / NAME / f"{NAME}.ipynb"
             before = plain_execution(notebook, args.cell_timeout)
             reset(root)
-            _, done, _ = grade(root, 1, args.cell_timeout, [warm if warm != student else picked[-1], student])
+            # the first submission of a run also pays for the gradebook sync and the template
+            warm = next(s for s in sorted(students) if students[s] == "correct" and s != student)
+            _, done, _ = grade(root, 1, args.cell_timeout, [warm, student])
             graded = done[1][1] - done[0][1]
             after = plain_execution(notebook, args.cell_timeout)
             overheads.append(graded - (before + after) / 2)

@@ -345,3 +345,25 @@ def test_conv_backward_accepts_a_cache_with_contiguous_unfold_columns() -> None:
     dout = rng.standard_normal(out.shape)
     for a, b_ in zip(C.conv_backward(dout, cache), C.conv_backward(dout, own)):
         close(a, b_)
+
+
+def test_recycled_buffers_never_alias_live_results() -> None:
+    rng = np.random.default_rng(4)
+    shape_x, shape_w = (8, 8, 24, 24), (16, 8, 3, 3)  # columns of ~1.3 MB: pooled scratch buffers
+    x1, x2 = rng.standard_normal(shape_x), rng.standard_normal(shape_x)
+    w, b = rng.standard_normal(shape_w), rng.standard_normal(16)
+    out1, cache1 = C.conv_forward(x1, w, b, 1, 1)
+    keep_out1, keep_cols1 = out1.copy(), np.array(cache1[5])
+    out2, cache2 = C.conv_forward(x2, w, b, 1, 1)
+    assert np.array_equal(out1, keep_out1) and np.array_equal(cache1[5], keep_cols1)
+    close(cache2[5], C.im2col(x2, 3, 3, 1, 1))
+    d = rng.standard_normal(out1.shape)
+    g1 = C.conv_backward(d, cache1)
+    keep = [a.copy() for a in g1]
+    g2 = C.conv_backward(-d, cache2)
+    for a, k in zip(g1, keep):
+        assert np.array_equal(a, k)
+    close(g2[0], -C.conv_backward(d, cache2)[0])
+    del out1, cache1, g1
+    out3, _ = C.conv_forward(x1, w, b, 1, 1)  # may reuse the freed buffers, and is still right
+    close(out3, keep_out1)
