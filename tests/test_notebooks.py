@@ -34,11 +34,17 @@ def test_release_is_current(name):
 def test_solution_passes_nbval(name, tmp_path):
     """nbval in lax mode: every cell runs without error (outputs are not compared)."""
     notebook = ROOT / "solutions" / name / f"{name}.ipynb"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:xdist", "-p", "no:cacheprovider",
-         "-q", "--rootdir", str(tmp_path), str(notebook)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
-    )
+    command = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-cell-timeout=120", "-p", "no:xdist",
+               "-p", "no:cacheprovider", "-q", "--rootdir", str(tmp_path), str(notebook)]
+    # Headless executions of cells that display widgets now and then never receive the kernel's
+    # reply although the kernel has finished (seen with ipykernel 6.31 and 7.4 through nbclient:
+    # nbgrader's autograde and NotebookClient, a few times in ~50 runs, on loaded machines; nbval
+    # talks to the kernel the same way). A cell timeout is therefore retried once in a fresh
+    # kernel; any other failure is reported at once.
+    for attempt in range(2):
+        proc = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=900)
+        if proc.returncode == 0 or "Timeout" not in proc.stdout + proc.stderr:
+            break
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout
 
@@ -61,7 +67,9 @@ def test_release_runs_with_errors_only_in_graded_cells(name, tmp_path):
     # was seen to stall now and then (the worker's own event loop and channel threads are there).
     proc = subprocess.run(
         [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--allow-errors",
-         "--ExecutePreprocessor.timeout=300", "--output", str(executed),
+         # A stalled widget cell (see test_solution_passes_nbval) is interrupted, not fatal.
+         "--ExecutePreprocessor.timeout=120", "--ExecutePreprocessor.interrupt_on_timeout=True",
+         "--output", str(executed),
          str(ROOT / "notebooks" / name / f"{name}.ipynb")],
         cwd=tmp_path, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL,
     )
