@@ -270,6 +270,7 @@ def test_lab_extensions_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_lab_execs_jupyter_on_the_notebooks(course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, list[str]]] = []
     monkeypatch.setattr(os, "execvp", lambda file, argv: calls.append((file, list(argv))))
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # an ordinary user
     monkeypatch.chdir(course / "solutions")
     assert main(["lab", "--no-browser", "--port", "8899"]) == 0
     expected = [
@@ -284,6 +285,14 @@ def test_lab_execs_jupyter_on_the_notebooks(course: Path, monkeypatch: pytest.Mo
     ]
     assert calls == [(sys.executable, expected)]
     assert lab_command(course.resolve(), ["--no-browser", "--port", "8899"]) == expected
+
+
+def test_lab_as_root_allows_root(course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jupyter refuses to run as root without --allow-root; containers often run as root."""
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    assert "--allow-root" in lab_command(course.resolve())
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert "--allow-root" not in lab_command(course.resolve())
 
 
 def test_lab_without_notebooks_exits_2(

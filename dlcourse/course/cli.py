@@ -262,8 +262,13 @@ def _doctor(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def lab_command(root: Path, extra: Sequence[str] = ()) -> list[str]:
-    """The command line that starts JupyterLab on ``<root>/notebooks`` with ``extra`` arguments."""
-    return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={Path(root) / LAB_FOLDER}", *extra]
+    """The command line that starts JupyterLab on ``<root>/notebooks`` with ``extra`` arguments.
+
+    As root (a container, a cloud VM's default user) Jupyter refuses to start without
+    ``--allow-root``; the course is meant to open with one command there too.
+    """
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={Path(root) / LAB_FOLDER}", *as_root, *extra]
 
 
 def _lab(args: argparse.Namespace, out: TextIO) -> int:
