@@ -1,13 +1,25 @@
 """The tests every lecture's checks must pass, generated from its mutant tables.
 
-A lecture's ``tests/test_checks_<topic>.py`` does::
+A lecture's ``tests/mutants_<topic>.py`` holds three tables keyed by the check functions of
+``dlcourse.checks.<topic>``:
+
+- ``REFERENCE[check]``: the ``dlcourse.ref`` function or class the check is about (plain, not a
+  factory: :func:`impersonate.as_student` copies it so the anti-shortcut guard lets it through);
+- ``CORRECT[check]``: differently written correct implementations (functions or classes);
+- ``MUTANTS[check]``: ``(implementation, pattern, public)`` for each known mistake; the check must
+  raise a CheckFailure whose message matches ``pattern`` (``None``: the student's own code must
+  crash instead), with the public cases when ``public`` is true, else with the hidden ones only.
+
+Its ``tests/test_checks_<topic>.py`` then does::
 
     globals().update(check_tests(checks, REFERENCE, CORRECT, MUTANTS))
 
 and gets, for every check of ``checks.__all__``: the reference passes (public and hidden, stdout
-only), each alternative correct implementation passes, each mutant is rejected with its hint
-(or crashes in the student's own code when its pattern is ``None``), at least four mutants.
-Lecture-specific tests go below that line in the same file.
+only), each alternative correct implementation passes, each mutant is rejected with its hint (or
+crashes in the student's own code when its pattern is ``None``), each mutant marked hidden-only
+does pass the public cases (so the table's ``public`` flag is the truth, not a guess), at least
+four mutants and one correct alternative per check. Lecture-specific tests go below that line in
+the same file.
 """
 
 from __future__ import annotations
@@ -23,6 +35,8 @@ from dlcourse.checks import CheckFailure
 from impersonate import as_student
 
 Check = Callable[..., None]
+Impl = Callable[..., Any]  # a function, or a class for the exercises that are classes
+Mutant = tuple[Impl, str | None, bool]  # (implementation, message pattern or None, caught by the public cases)
 
 
 def _id(obj: Any) -> str:
@@ -31,34 +45,30 @@ def _id(obj: Any) -> str:
 
 def check_tests(
     checks: ModuleType,
-    reference: Mapping[Check, Callable[..., Any]],
-    correct: Mapping[Check, Sequence[Callable[..., Any]]],
-    mutants: Mapping[Check, Sequence[tuple[Callable[..., Any], str | None, bool]]],
-    *,
-    to_student: Callable[[Callable[..., Any]], Callable[..., Any]] = as_student,
+    reference: Mapping[Check, Impl],
+    correct: Mapping[Check, Sequence[Impl]],
+    mutants: Mapping[Check, Sequence[Mutant]],
 ) -> dict[str, Callable[..., None]]:
     """The generic test functions for one lecture, keyed by their pytest names."""
     all_checks = list(reference)
     hidden_modes = pytest.mark.parametrize("hidden", [False, True], ids=["public", "hidden"])
+    cases = [(c, m, pattern, public) for c, ms in mutants.items() for m, pattern, public in ms]
+    hidden_only = [(c, m) for c, m, _, public in cases if not public]
 
     @hidden_modes
     @pytest.mark.parametrize("check", all_checks, ids=_id)
     def test_reference_passes(check: Check, hidden: bool, capfd: pytest.CaptureFixture[str]) -> None:
-        check(to_student(reference[check]), hidden=hidden)
+        check(as_student(reference[check]), hidden=hidden)
         out, err = capfd.readouterr()
         assert "passed" in out and err == "", "a passing check prints to stdout only"
 
     @hidden_modes
     @pytest.mark.parametrize("check,impl", [(c, i) for c, impls in correct.items() for i in impls], ids=_id)
-    def test_alternative_correct_implementation_passes(check: Check, impl: Callable[..., Any], hidden: bool) -> None:
+    def test_alternative_correct_implementation_passes(check: Check, impl: Impl, hidden: bool) -> None:
         check(impl, hidden=hidden)
 
-    cases = [(c, m, pattern, public) for c, ms in mutants.items() for m, pattern, public in ms]
-
     @pytest.mark.parametrize("check,mutant,pattern,public", cases, ids=_id)
-    def test_mutant_is_rejected_with_its_diagnosis(
-        check: Check, mutant: Callable[..., Any], pattern: str | None, public: bool
-    ) -> None:
+    def test_mutant_is_rejected_with_its_diagnosis(check: Check, mutant: Impl, pattern: str | None, public: bool) -> None:
         for hidden in [False, True] if public else [True]:
             with np.errstate(all="ignore"):  # the mutants' own overflow warnings are not under test
                 if pattern is None:
@@ -69,17 +79,31 @@ def check_tests(
                     with pytest.raises(CheckFailure, match=pattern):
                         check(mutant, hidden=hidden)
 
+    @pytest.mark.parametrize("check,mutant", hidden_only, ids=_id)
+    def test_hidden_only_mutants_pass_the_public_cases(check: Check, mutant: Impl) -> None:
+        """A mistake the table marks hidden-only gets through the public cases: the flag is honest."""
+        check(mutant, hidden=False)
+
     def test_every_check_has_at_least_four_mutants() -> None:
         for check in all_checks:
             assert len(mutants[check]) >= 4, check.__name__
 
+    def test_every_check_has_a_differently_written_correct_implementation() -> None:
+        for check in all_checks:
+            assert correct.get(check), f"{check.__name__}: no entry in CORRECT"
+        assert set(correct) | set(mutants) <= set(all_checks), "a CORRECT or MUTANTS entry has no REFERENCE"
+
     def test_every_public_check_function_is_covered() -> None:
         assert set(all_checks) == {getattr(checks, name) for name in checks.__all__}
 
-    return {f.__name__: f for f in (
+    tests = [
         test_reference_passes,
         test_alternative_correct_implementation_passes,
         test_mutant_is_rejected_with_its_diagnosis,
         test_every_check_has_at_least_four_mutants,
+        test_every_check_has_a_differently_written_correct_implementation,
         test_every_public_check_function_is_covered,
-    )}
+    ]
+    if hidden_only:  # no empty parametrization: a lecture without hidden-only mistakes gets no skipped test
+        tests.insert(3, test_hidden_only_mutants_pass_the_public_cases)
+    return {f.__name__: f for f in tests}
