@@ -14,12 +14,18 @@ Its ``tests/test_checks_<topic>.py`` then does::
 
     globals().update(check_tests(checks, REFERENCE, CORRECT, MUTANTS))
 
-and gets, for every check of ``checks.__all__``: the reference passes (public and hidden, stdout
-only), each alternative correct implementation passes, each mutant is rejected with its hint (or
-crashes in the student's own code when its pattern is ``None``), each mutant marked hidden-only
-does pass the public cases (so the table's ``public`` flag is the truth, not a guess), at least
-four mutants and one correct alternative per check. Lecture-specific tests go below that line in
-the same file.
+and gets, for every check of ``checks.__all__``:
+
+- the reference passes (public and hidden, stdout only), and so does each correct alternative;
+- each mutant is rejected with its hint (or crashes in the student's own code when its pattern is
+  ``None``), and each mutant marked hidden-only does pass the public cases (so the table's
+  ``public`` flag is the truth, not a guess);
+- an unfinished stub (:func:`unfinished_stub`) shows the student's own ``NotImplementedError``;
+- the reference itself, handed in as the answer, is caught by the anti-shortcut guard;
+- the tables are complete: at least four mutants and one correct alternative per check.
+
+Lecture-specific tests go below that line in the same file, under names of their own (a test
+checks that none replaces a generated one).
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import numpy as np
 import pytest
 
 from dlcourse.checks import CheckFailure
-from impersonate import as_student
+from impersonate import as_student, is_reference
 
 Check = Callable[..., None]
 Impl = Callable[..., Any]  # a function, or a class for the exercises that are classes
@@ -41,6 +47,21 @@ Mutant = tuple[Impl, str | None, bool]  # (implementation, message pattern or No
 
 def _id(obj: Any) -> str:
     return getattr(obj, "__name__", "") if callable(obj) else ""
+
+
+def unfinished_stub(impl: Impl) -> Impl:
+    """What nbgrader leaves of the exercise ``impl`` before the student writes it: code that raises.
+
+    A function becomes one that raises on every call; a class, one whose constructor raises.
+    """
+
+    def stub(*args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("Replace this line with your solution.")
+
+    stub.__name__ = stub.__qualname__ = impl.__name__
+    if isinstance(impl, type):
+        return type(impl.__name__, (), {"__init__": stub})
+    return stub
 
 
 def check_tests(
@@ -54,6 +75,7 @@ def check_tests(
     hidden_modes = pytest.mark.parametrize("hidden", [False, True], ids=["public", "hidden"])
     cases = [(c, m, pattern, public) for c, ms in mutants.items() for m, pattern, public in ms]
     hidden_only = [(c, m) for c, m, _, public in cases if not public]
+    guarded = [c for c in all_checks if is_reference(reference[c])]  # not a hand-designed network's weights
 
     @hidden_modes
     @pytest.mark.parametrize("check", all_checks, ids=_id)
@@ -84,6 +106,17 @@ def check_tests(
         """A mistake the table marks hidden-only gets through the public cases: the flag is honest."""
         check(mutant, hidden=False)
 
+    @pytest.mark.parametrize("check", all_checks, ids=_id)
+    def test_unfinished_stub_shows_the_students_own_error(check: Check) -> None:
+        """The student's own NotImplementedError (and its traceback) reaches them, not a CheckFailure."""
+        with pytest.raises(NotImplementedError, match="Replace this line"):
+            check(unfinished_stub(reference[check]))
+
+    @pytest.mark.parametrize("check", guarded, ids=_id)
+    def test_guard_rejects_the_reference_handed_in_as_the_answer(check: Check) -> None:
+        with pytest.raises(CheckFailure, match=r"called dlcourse\.(ref|gpu)\."):
+            check(reference[check])
+
     def test_every_check_has_at_least_four_mutants() -> None:
         for check in all_checks:
             assert len(mutants[check]) >= 4, check.__name__
@@ -96,14 +129,25 @@ def check_tests(
     def test_every_public_check_function_is_covered() -> None:
         assert set(all_checks) == {getattr(checks, name) for name in checks.__all__}
 
+    def test_no_generated_test_is_redefined_below(request: pytest.FixtureRequest) -> None:
+        """A same-named test written later in the file would silently replace a generated one."""
+        namespace = vars(request.module)
+        assert [name for name, f in generated.items() if namespace.get(name) is not f] == []
+
     tests = [
         test_reference_passes,
         test_alternative_correct_implementation_passes,
         test_mutant_is_rejected_with_its_diagnosis,
+        test_hidden_only_mutants_pass_the_public_cases,
+        test_unfinished_stub_shows_the_students_own_error,
+        test_guard_rejects_the_reference_handed_in_as_the_answer,
         test_every_check_has_at_least_four_mutants,
         test_every_check_has_a_differently_written_correct_implementation,
         test_every_public_check_function_is_covered,
+        test_no_generated_test_is_redefined_below,
     ]
-    if hidden_only:  # no empty parametrization: a lecture without hidden-only mistakes gets no skipped test
-        tests.insert(3, test_hidden_only_mutants_pass_the_public_cases)
-    return {f.__name__: f for f in tests}
+    # No empty parametrizations (pytest would report them as skipped tests that test nothing).
+    cases_of = {test_hidden_only_mutants_pass_the_public_cases: hidden_only,
+                test_guard_rejects_the_reference_handed_in_as_the_answer: guarded}
+    generated = {f.__name__: f for f in tests if cases_of.get(f, True)}
+    return generated

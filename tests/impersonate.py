@@ -35,6 +35,11 @@ def _is_reference_class(obj: Any) -> bool:
     return isinstance(obj, type) and getattr(sys.modules.get(obj.__module__), "__file__", "").startswith(_PACKAGE)
 
 
+def is_reference(obj: Any) -> bool:
+    """Whether ``obj`` is a function or class of the ``dlcourse`` package (the guard's answer key)."""
+    return _is_reference(obj) or _is_reference_class(obj)
+
+
 def _copy_function(fn: types.FunctionType, namespace: dict[str, Any]) -> types.FunctionType:
     copy = types.FunctionType(_relabel(fn.__code__), namespace, fn.__name__, fn.__defaults__, fn.__closure__)
     copy.__kwdefaults__ = fn.__kwdefaults__

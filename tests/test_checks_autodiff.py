@@ -25,7 +25,7 @@ def test_the_student_copy_of_value_is_not_reference_code():
     assert "dlcourse/ref" not in V.__mul__.__code__.co_filename
 
 
-def test_unfinished_stub_shows_the_students_own_error():
+def test_unfinished_operator_stub_shows_the_students_own_error():
     class Value(ref.Value.__mro__[-1]):  # object
         def __init__(self, data):
             self.data, self.grad = float(data), 0.0
