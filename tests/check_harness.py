@@ -21,7 +21,7 @@ and gets, for every check of ``checks.__all__``:
   ``None``), and each mutant marked hidden-only does pass the public cases (so the table's
   ``public`` flag is the truth, not a guess);
 - an unfinished stub (:func:`unfinished_stub`) shows the student's own ``NotImplementedError``;
-- the reference itself, handed in as the answer, is caught by the anti-shortcut guard;
+- the reference, handed in as the answer or called by it, is caught by the anti-shortcut guard;
 - the tables are complete: at least four mutants and one correct alternative per check.
 
 Lecture-specific tests go below that line in the same file, under names of their own (a test
@@ -30,6 +30,8 @@ checks that none replaces a generated one).
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -62,6 +64,23 @@ def unfinished_stub(impl: Impl) -> Impl:
     if isinstance(impl, type):
         return type(impl.__name__, (), {"__init__": stub})
     return stub
+
+
+def delegating_answer(impl: Impl) -> Impl:
+    """A student's answer that hands the work to the reference ``impl``, found by name when called.
+
+    A function calls ``getattr(<its module>, <its name>)`` (no reference name appears in the code,
+    so only a guard that watches what runs can catch it); a class inherits all its methods.
+    """
+    if isinstance(impl, type):
+        return type(impl.__name__, (impl,), {})
+    module, name = impl.__module__, impl.__name__
+
+    def answer(*args: Any, **kwargs: Any) -> Any:
+        return getattr(sys.modules[module], name)(*args, **kwargs)
+
+    answer.__name__ = answer.__qualname__ = name
+    return answer
 
 
 def check_tests(
@@ -112,10 +131,14 @@ def check_tests(
         with pytest.raises(NotImplementedError, match="Replace this line"):
             check(unfinished_stub(reference[check]))
 
+    @pytest.mark.parametrize("delegated", [False, True], ids=["handed_in", "delegated"])
     @pytest.mark.parametrize("check", guarded, ids=_id)
-    def test_guard_rejects_the_reference_handed_in_as_the_answer(check: Check) -> None:
-        with pytest.raises(CheckFailure, match=r"called dlcourse\.(ref|gpu)\."):
-            check(reference[check])
+    def test_guard_rejects_the_reference_as_the_answer(check: Check, delegated: bool) -> None:
+        impl = reference[check]
+        # the message names the reference function that ran (for a class: its module)
+        where = re.escape(impl.__module__ + "." + ("" if isinstance(impl, type) else impl.__name__))
+        with pytest.raises(CheckFailure, match=f"called {where}"):
+            check(delegating_answer(impl) if delegated else impl)
 
     def test_every_check_has_at_least_four_mutants() -> None:
         for check in all_checks:
@@ -140,7 +163,7 @@ def check_tests(
         test_mutant_is_rejected_with_its_diagnosis,
         test_hidden_only_mutants_pass_the_public_cases,
         test_unfinished_stub_shows_the_students_own_error,
-        test_guard_rejects_the_reference_handed_in_as_the_answer,
+        test_guard_rejects_the_reference_as_the_answer,
         test_every_check_has_at_least_four_mutants,
         test_every_check_has_a_differently_written_correct_implementation,
         test_every_public_check_function_is_covered,
@@ -148,6 +171,6 @@ def check_tests(
     ]
     # No empty parametrizations (pytest would report them as skipped tests that test nothing).
     cases_of = {test_hidden_only_mutants_pass_the_public_cases: hidden_only,
-                test_guard_rejects_the_reference_handed_in_as_the_answer: guarded}
+                test_guard_rejects_the_reference_as_the_answer: guarded}
     generated = {f.__name__: f for f in tests if cases_of.get(f, True)}
     return generated
