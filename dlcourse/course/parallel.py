@@ -3,8 +3,8 @@
 Design (nbgrader's gradebook is one SQLite file, and SQLite handles concurrent writers badly):
 
 1. :func:`autograde` reads the assignment once (:class:`.Assignment`), records it in the real
-   gradebook (:func:`.sync_gradebook`) and builds a *template*: a throwaway course with the
-   assignment's sources and its own gradebook.
+   gradebook (:func:`.sync_gradebook`) and builds a *template* (:func:`build_template`): a
+   throwaway course with the assignment's sources and its own gradebook.
 2. Submissions that cannot be graded (missing, corrupt, wrong assignment:
    :func:`.submission_problem`) are reported at once, without starting anything.
 3. Every other submission is one *job*, run by a worker process: :func:`prepare_job` copies the
@@ -69,7 +69,7 @@ from dlcourse.course.release import generate_assignment, sandbox
 from dlcourse.course.results import GRADED, SubmissionResult, read_scores, save_statuses
 from dlcourse.course.submission import grade_in_directory, students, submission_problem
 
-__all__ = ["autograde", "autograde_class", "prepare_job"]
+__all__ = ["autograde", "autograde_class", "build_template", "prepare_job"]
 
 _RESULT_FILE = "result.json"
 _POLL_S = 0.05
@@ -171,7 +171,7 @@ def _run_jobs(
     running: dict[str, _Running] = {}
     scratch = Path(tempfile.mkdtemp(prefix="dlcourse-grade-")).resolve()
     try:
-        template = _template(course, name, scratch / "template")
+        template = build_template(course, name, scratch / "template")
         ctx = _context()
         counter = 0
         while queue or running:
@@ -213,8 +213,11 @@ def _run_jobs(
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _template(course: Course, name: str, dest: Path) -> Path:
-    """A course at ``dest`` with the sources of ``name``, a gradebook that knows it, and the config file."""
+def build_template(course: Course, name: str, dest: Path) -> Path:
+    """A course at ``dest`` with the sources of ``name``, a gradebook that knows it, and the config file.
+
+    Built once per class run; every job starts from a copy of it (:func:`prepare_job`).
+    """
     with sandbox(course, [name]) as tmp:
         generate_assignment(tmp, name, database=True)
         shutil.copytree(tmp.root, dest)
