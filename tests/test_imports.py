@@ -190,7 +190,8 @@ def test_imports_go_one_way_between_layers() -> None:
 
 
 def _package(root: Path, files: Mapping[str, str]) -> Path:
-    for rel, text in files.items():
+    """A package ``dlcourse`` under ``root`` with ``files`` (``{path inside it: source}``) and an empty root."""
+    for rel, text in {"__init__.py": "", **files}.items():
         path = root / "dlcourse" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -201,7 +202,6 @@ def test_a_cycle_through_a_function_level_and_a_relative_import_is_found(tmp_pat
     package = _package(
         tmp_path,
         {
-            "__init__.py": "",
             "course/__init__.py": "",
             "course/a.py": "def f():\n    from dlcourse.course.b import g\n    return g\n",
             "course/b.py": "from . import c\n",
@@ -221,7 +221,6 @@ def test_a_package_init_importing_its_submodules_is_no_cycle(tmp_path: Path) -> 
     package = _package(
         tmp_path,
         {
-            "__init__.py": "",
             "ref/__init__.py": "from dlcourse.ref.conv import conv\nfrom .layers import affine\n",
             "ref/conv.py": "from dlcourse.ref.layers import affine\n",
             "ref/layers.py": "affine = None\n",
@@ -248,7 +247,7 @@ def test_a_package_init_importing_its_submodules_is_no_cycle(tmp_path: Path) -> 
 def test_a_module_reading_back_from_the_package_that_imports_it_is_a_cycle(
     tmp_path: Path, files: dict[str, str], cycle: list[str]
 ) -> None:
-    package = _package(tmp_path, {"__init__.py": "", **files})
+    package = _package(tmp_path, files)
     assert find_cycles(import_graph(package)) == [cycle]
 
 
@@ -256,7 +255,6 @@ def test_an_import_against_the_layers_is_reported(tmp_path: Path) -> None:
     package = _package(
         tmp_path,
         {
-            "__init__.py": "",
             "ref/__init__.py": "def f():\n    from dlcourse.checks import check\n",
             "checks/__init__.py": "from dlcourse.ref import f\n\ndef check():\n    from dlcourse import gpu\n",
             "gpu/__init__.py": "from dlcourse.ref import f\n",

@@ -56,10 +56,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlcourse.course.assignment import Assignment
 from dlcourse.course.config import CONFIG_FILENAME, Course
@@ -68,6 +67,9 @@ from dlcourse.course.limits import GradingLimits, execute_config
 from dlcourse.course.release import generate_assignment, sandbox
 from dlcourse.course.results import GRADED, SubmissionResult, read_scores, save_statuses
 from dlcourse.course.submission import grade_in_directory, students, submission_problem
+
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkContext, SpawnContext  # ForkContext: not on Windows
 
 __all__ = ["autograde", "autograde_class", "build_template", "prepare_job"]
 
@@ -100,8 +102,8 @@ def autograde(
     """
     course = Course.load(root)
     (name,) = course.resolve([name])
-    assignment = Assignment.checked(course, name)
     limits = GradingLimits(jobs, cell_timeout, notebook_time_limit, memory_limit_mb).resolved(course)
+    assignment = Assignment.checked(course, name)
     sync_gradebook(course, assignment)
     wanted = list(student_ids) if student_ids is not None else students(course, name)
     return autograde_class(course, assignment, wanted, limits, progress)
@@ -121,18 +123,18 @@ class _Running:
 def autograde_class(
     course: Course,
     assignment: Assignment,
-    students: Iterable[str],
+    student_ids: Iterable[str],
     limits: GradingLimits,
     progress: Callable[[SubmissionResult], None] | None = None,
 ) -> list[SubmissionResult]:
-    """Grade ``students``' submissions of ``assignment`` under ``limits`` (resolved); results in input order.
+    """Grade the submissions of ``student_ids`` of ``assignment`` under ``limits`` (resolved); results in input order.
 
     The gradebook must already know the assignment. ``progress`` is called with each result as
     it is known. The statuses of this run are saved for ``dlcourse export`` even if it is
     interrupted.
     """
     name = assignment.name
-    wanted = list(dict.fromkeys(students))
+    wanted = list(dict.fromkeys(student_ids))
     results: dict[str, SubmissionResult] = {}
 
     def done(result: SubmissionResult) -> None:
@@ -308,7 +310,8 @@ def _kill_tree(pid: int | None) -> None:
     psutil.wait_procs(family, timeout=5)
 
 
-def _context() -> BaseContext:
+def _context() -> ForkContext | SpawnContext:
     """Fork where it is safe and cheap (Linux: nbgrader is already imported), spawn elsewhere."""
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    return multiprocessing.get_context(method)
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
