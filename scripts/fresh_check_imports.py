@@ -1,0 +1,116 @@
+"""Make every graded test cell import the check it calls, in the cell itself.
+
+A test cell that calls ``check_affine_forward(affine_forward)`` through a name the notebook's
+setup cell imported runs whatever that name holds when the cell runs, and a solution cell can
+rebind it (``check_affine_forward = lambda f, hidden=False: None``). So each call of a check in a
+test cell is preceded by its own import from the check's module::
+
+    from dlcourse.checks.backprop import check_affine_forward
+    check_affine_forward(affine_forward)
+
+Run it over the solution notebooks (idempotent; ``--check`` only reports), then ``dlcourse release``::
+
+    python scripts/fresh_check_imports.py [--check] [solutions/NN-topic/NN-topic.ipynb ...]
+
+``tests/test_integrity.py`` asserts that every solution notebook is in this form.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+_CALL = re.compile(r"^(?P<indent>[ \t]*)(?P<name>check_\w+)\s*\(")
+
+
+def check_modules() -> dict[str, str]:
+    """``{check name: module}`` for every public check of ``dlcourse.checks``."""
+    import dlcourse.checks as package
+
+    owners: dict[str, str] = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for name in getattr(module, "__all__", ()):
+            if name.startswith("check_") and getattr(getattr(module, name), "exercise", None):
+                owners[name] = module.__name__
+    return owners
+
+
+def import_line(module: str, name: str) -> str:
+    return f"from {module} import {name}"
+
+
+def fresh_source(source: str, owners: dict[str, str]) -> str:
+    """``source`` with the import of each called check right before the call (unchanged when already so)."""
+    lines = source.split("\n")
+    out: list[str] = []
+    for line in lines:
+        match = _CALL.match(line)
+        if match and match["name"] in owners:
+            wanted = match["indent"] + import_line(owners[match["name"]], match["name"])
+            if not out or out[-1] != wanted:
+                out.append(wanted)
+        out.append(line)
+    return "\n".join(out)
+
+
+def unbound_calls(source: str, owners: dict[str, str]) -> list[str]:
+    """The checks ``source`` calls without importing them on the line before."""
+    lines = source.split("\n")
+    missing = []
+    for i, line in enumerate(lines):
+        match = _CALL.match(line)
+        if match and match["name"] in owners:
+            wanted = match["indent"] + import_line(owners[match["name"]], match["name"])
+            if i == 0 or lines[i - 1] != wanted:
+                missing.append(match["name"])
+    return missing
+
+
+def is_test_cell(cell: dict) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def rewrite(path: Path, owners: dict[str, str], write: bool) -> list[str]:
+    """Rewrite the test cells of ``path``; return the grade ids of the cells that changed (or would)."""
+    nb = nbformat.read(str(path), as_version=4)
+    changed = []
+    for cell in nb.cells:
+        if is_test_cell(cell):
+            new = fresh_source(cell.source, owners)
+            if new != cell.source:
+                changed.append(cell.metadata["nbgrader"].get("grade_id", "?"))
+                cell.source = new
+    if changed and write:
+        path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="report the cells that need it, change nothing")
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    owners = check_modules()
+    paths = args.notebooks or sorted(ROOT.glob("solutions/*/*.ipynb"))
+    pending = 0
+    for path in paths:
+        changed = rewrite(path, owners, write=not args.check)
+        if changed:
+            pending += len(changed)
+            verb = "needs" if args.check else "rewrote"
+            print(f"{path}: {verb} {len(changed)} test cell(s): {', '.join(changed)}")
+    return 1 if args.check and pending else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
