@@ -22,9 +22,15 @@ _cache: dict[int, Any] = {}  # id(reference object) -> its student copy (referen
 Impl = TypeVar("Impl", bound=Callable[..., Any])
 
 
+# An unused constant appended to every copy: the guard fingerprints the reference's code (a
+# relabelled copy in a notebook is caught), and a copy that tests make on purpose must differ.
+# A notebook could do the same; the static scan of submissions flags code-object surgery.
+_MARK = "<dlcourse test copy>"
+
+
 def _relabel(code: types.CodeType) -> types.CodeType:
     consts = tuple(_relabel(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
-    return code.replace(co_filename=f"<student copy of {Path(code.co_filename).name}>", co_consts=consts)
+    return code.replace(co_filename=f"<student copy of {Path(code.co_filename).name}>", co_consts=consts + (_MARK,))
 
 
 def _is_reference(obj: Any) -> bool:

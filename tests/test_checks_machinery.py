@@ -27,7 +27,7 @@ from dlcourse.checks.gradients import (
 from dlcourse.checks.guard import call_strict
 
 PACKAGE = Path(dlcourse.__file__).resolve().parent
-MACHINERY = {"cases", "compare", "errors", "exercise", "gradients", "guard"}
+MACHINERY = {"cases", "compare", "errors", "exercise", "gradients", "guard", "seal"}
 LECTURE_MODULES = [
     importlib.import_module(f"dlcourse.checks.{m.name}")
     for m in pkgutil.iter_modules(dlcourse.checks.__path__)

@@ -18,7 +18,8 @@ exercises, tracebacks that show the student's frames, not the check's), ``cases`
 policy: ``case_rng(hidden, SALT)`` for every random case), ``compare`` (type/shape/value
 diagnostics, ``Mistake`` hints, the pass line), ``gradients`` (``GRAD_TOL`` and the
 finite-difference checks), ``guard`` (calling student code safely: ``call_student``,
-``call_strict``, ``unpack``), ``errors`` (``CheckFailure``).
+``call_strict``, ``unpack``), ``seal`` (is the code the checks rely on still the installed
+code?), ``errors`` (``CheckFailure``, ``IntegrityFailure``).
 
 Lectures: ``tensors`` (00), ``autodiff`` (01), ``neurons`` (02), ``losses`` (03),
 ``backprop`` (04), ``optim`` (05), ``init`` and ``norm`` (06), ``regularization`` (07),

@@ -18,6 +18,11 @@ lectures:
 - **Crashed.** An exception raised inside the student's code keeps the student's frames and
   loses the check's, so the traceback starts at the student's function. An exception that
   never reached student code (a bug in a check) keeps its whole traceback.
+- **Not a function.** Passing something that cannot be called (``check_minibatches(np.zeros(3))``)
+  is a CheckFailure that says so, before the check starts.
+- **Tampered with.** Before and after the check runs, :func:`dlcourse.checks.seal.broken_seals`
+  verifies that the check, the helpers it uses, NumPy and the builtins are still the installed
+  code; if not, an :class:`~dlcourse.checks.errors.IntegrityFailure` says what was changed.
 
 Frames are removed by re-raising with a shortened ``__traceback__``; a bare ``raise`` adds no
 frame of its own on Python ≥ 3.11 (on 3.10 the full traceback shows, which is still correct).
@@ -25,16 +30,19 @@ frame of its own on Python ≥ 3.11 (on 3.10 the full traceback shows, which is 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, TypeVar
 
-from dlcourse.checks.errors import CheckFailure
+from dlcourse.checks import guard  # noqa: F401  -- installs the audit hook before any student code runs
+from dlcourse.checks.errors import CheckFailure, IntegrityFailure
+from dlcourse.checks.seal import broken_seals
 
 __all__ = ["exercise", "grading", "GRADING_VARIABLE"]
 
@@ -69,7 +77,10 @@ def exercise(name: str) -> Callable[[Check], Check]:
         @functools.wraps(check)
         def run(student: Any, *args: Any, label: str | None = None, **kwargs: Any) -> Any:
             try:
-                return check(student, *args, **kwargs)
+                with _intact(check):
+                    if not callable(student):
+                        raise CheckFailure(_not_callable(name, student, check.__name__))
+                    return check(student, *args, **kwargs)
             except NotImplementedError as exc:
                 origin = _student_origin(exc)
                 caller = sys._getframe(1)
@@ -90,6 +101,32 @@ def exercise(name: str) -> Callable[[Check], Check]:
         return run  # type: ignore[return-value]
 
     return decorate
+
+
+@contextlib.contextmanager
+def _intact(check: Callable[..., Any]) -> Iterator[None]:
+    """Verify the checker's code before the check and after it (student code runs in between)."""
+    _raise_if_broken(check)
+    try:
+        yield
+    finally:
+        _raise_if_broken(check)
+
+
+def _raise_if_broken(check: Callable[..., Any]) -> None:
+    reasons = broken_seals(check, grading=grading())
+    if reasons:
+        raise IntegrityFailure(
+            "the checks cannot be trusted in this notebook: " + "; ".join(reasons) + ". Restart the kernel "
+            "and run the notebook without changing the checks, NumPy or the builtins."
+        ) from None
+
+
+def _not_callable(name: str, student: Any, check_name: str) -> str:
+    kind = "class" if name[:1].isupper() else "function"
+    got = type(student).__name__
+    got = f"an instance of {got}" if got == name else f"a {got}"
+    return f"{name} should be a {kind}, got {got}: pass the {kind} itself, e.g. {check_name}({name})."
 
 
 def _is_cell_top_level(frame: FrameType) -> bool:
