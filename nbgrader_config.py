@@ -52,6 +52,10 @@ c.OverwriteCells.add_missing_cells = True
 c.DlcourseGrading.jobs = 1
 c.DlcourseGrading.notebook_time_limit = 900
 c.DlcourseGrading.memory_limit_mb = 4096
+# Hidden cases from a secret (README, "Integrity of grades"): while grading, the checks draw their
+# hidden cases from it, so students cannot run them beforehand with `check_x(f, hidden=True)`.
+# Keep it out of the repository, e.g. in a gitignored file next to this one:
+# c.DlcourseGrading.hidden_secret = open(os.path.join(_HERE, "hidden_secret.txt")).read().strip()
 
 # --- Releases ------------------------------------------------------------------------------
 # What a student sees in place of a solution: a stub that fails loudly (so the test cells

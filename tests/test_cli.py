@@ -159,7 +159,7 @@ def test_autograde_with_a_corrupt_submission(course: Path, capsys: pytest.Captur
     assert "1 of 2 submission(s) of 01-add not graded" in captured.err
     assert "zed: not graded: corrupt notebook (01-add.ipynb is not valid JSON" in captured.err
     lines = captured.out.splitlines()
-    assert lines[0].split() == ["student", "score", "status"]
+    assert lines[0].split() == ["student", "score", "status", "review"]
     assert lines[1].split() == ["alice", "5/5", "graded"]
     assert lines[2].startswith("zed") and "-/5  not graded: corrupt notebook" in lines[2]
     assert lines[3] == "1 graded, 1 not graded, 2 in all"
@@ -189,12 +189,12 @@ def test_console_script_autograde_is_quiet(course: Path, tmp_path: Path) -> None
     assert proc.stderr == ""
     assert proc.returncode == 0
     assert proc.stdout.splitlines() == [
-        "student  score  status",
+        "student  score  status  review",
         "alice      5/5  graded",
         "1 graded, 0 not graded, 1 in all",
         f"wrote {out}",
     ]
-    assert out.read_text().splitlines()[1] == "alice,01-add,5,5,graded,2,3"
+    assert out.read_text().splitlines()[1] == "alice,01-add,5,5,graded,,2,3"
 
 
 # --- doctor ---------------------------------------------------------------------------------

@@ -439,12 +439,12 @@ def test_autograde_grades_every_submission_and_writes_csv(course: Path) -> None:
     path = write_grades_csv(results, course / "grades.csv")
     with path.open(newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["student", "assignment", "score", "max_score", "status", "test_add", "test_mul"]
-    assert rows[1] == ["alice", NAME, "5", "5", "graded", "2", "3"]
-    assert rows[2] == ["bob", NAME, "2", "5", "graded", "2", "0"]
-    assert rows[3] == ["carol", NAME, "0", "5", "graded", "0", "0"]
+    assert rows[0] == ["student", "assignment", "score", "max_score", "status", "review", "test_add", "test_mul"]
+    assert rows[1] == ["alice", NAME, "5", "5", "graded", "", "2", "3"]
+    assert rows[2] == ["bob", NAME, "2", "5", "graded", "", "2", "0"]
+    assert rows[3] == ["carol", NAME, "0", "5", "graded", "", "0", "0"]
     assert rows[4][:4] == ["dave", NAME, "", "5"] and rows[4][4].startswith("not graded: corrupt notebook")
-    assert rows[4][5:] == ["", ""]
+    assert rows[4][5:] == ["", "", ""]
     assert rows[5][:5] == ["erin", NAME, "", "5", "not graded: missing notebook (01-add.ipynb not submitted)"]
 
 

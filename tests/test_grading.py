@@ -191,7 +191,7 @@ def test_rerun_keeps_manual_grades_and_comments(graded_class: tuple[Path, dict[s
     # the export reads the gradebook, so it has the manual score too
     with export_grades(root, [NAME], root / "out" / "manual.csv").open(newline="") as fh:
         row = next(r for r in csv.reader(fh) if r[0] == student)
-    assert row[1:] == ["3.5", "needs manual grading", "2", "1.5"]
+    assert row[1:] == ["3.5", "needs manual grading", "", "2", "1.5"]
 
 
 def test_export_has_per_cell_points_and_reasons(graded_class: tuple[Path, dict[str, SubmissionResult]]) -> None:
@@ -199,12 +199,12 @@ def test_export_has_per_cell_points_and_reasons(graded_class: tuple[Path, dict[s
     path = export_grades(root, [NAME], root / "out" / "export.csv")
     with path.open(newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["student", NAME, f"{NAME}: status", f"{NAME}: test_add", f"{NAME}: test_mul"]
-    assert rows[1] == ["Points Possible", str(MAX_SCORE), "", "2", "3"]
+    assert rows[0] == ["student", NAME, f"{NAME}: status", f"{NAME}: review", f"{NAME}: test_add", f"{NAME}: test_mul"]
+    assert rows[1] == ["Points Possible", str(MAX_SCORE), "", "", "2", "3"]
     by_student = {row[0]: row for row in rows[2:]}
     assert set(by_student) == set(results)
-    assert by_student["partial"][1:] == ["2", "graded", "2", "0"]
-    assert by_student["correct"][1:] == ["5", "graded", "2", "3"]
+    assert by_student["partial"][1:] == ["2", "graded", "", "2", "0"]
+    assert by_student["correct"][1:] == ["5", "graded", "", "2", "3"]
     assert by_student["kernel_killed"][1] == "" and by_student["kernel_killed"][2].startswith("not graded: kernel died")
     assert by_student["no_notebook"][1:3] == ["", "not graded: missing notebook (01-add.ipynb not submitted)"]
 

@@ -1,4 +1,4 @@
-"""The ``dlcourse`` command: release, validate, collect, autograde, feedback, export, doctor, lab.
+"""The ``dlcourse`` command: release, validate, collect, autograde, similarity, feedback, export, doctor, lab.
 
 Exit status: 0 when everything worked, 1 when a check or grading step failed, 2 for usage and
 configuration errors. Results go to stdout, errors to stderr.
@@ -88,6 +88,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o", "--output", type=Path, default=None, help="CSV file to write (default: <root>/grades.csv)"
     )
+    p.add_argument(
+        "--similarity", action="store_true",
+        help="also write the similarity report (see `dlcourse similarity`); it never changes a score",
+    )
+    p = sub.add_parser(
+        "similarity",
+        parents=[common],
+        help="compare submitted/*/NAME/ with dlcourse.ref and with each other: similarity/NAME.csv and .html",
+    )
+    p.add_argument("name", metavar="NAME", help="assignment")
+    p.add_argument(
+        "--threshold", type=float, default=None, metavar="F",
+        help="report pairs sharing at least this fraction of one side's code (default: 0.5)",
+    )
+    p.add_argument("-o", "--output", type=Path, default=None, metavar="DIR",
+                   help="folder for the report (default: <root>/similarity)")
     p = sub.add_parser(
         "feedback", parents=[common], help="write feedback/<student>/NAME/*.html without hidden tests"
     )
@@ -192,17 +208,25 @@ def _collect(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def summary_table(results: Sequence[SubmissionResult]) -> str:
-    """The autograde results as an aligned ``student  score  status`` table with a count line."""
-    rows = [("student", "score", "status")]
+    """The autograde results as an aligned ``student  score  status  review`` table with a count line.
+
+    ``review`` counts the submission's review reasons and shows the first (grades.csv has them all).
+    """
+    rows = [("student", "score", "status", "review")]
     for r in results:
         got, best = r.score, r.max_score
         score = f"{got:g}/{best:g}" if got is not None else f"-/{best:g}"
-        rows.append((r.student, score, r.status))
-    width_s = max(len(a) for a, _, _ in rows)
-    width_p = max(len(b) for _, b, _ in rows)
-    lines = [f"{a:<{width_s}}  {b:>{width_p}}  {c}".rstrip() for a, b, c in rows]
+        review = r.review
+        flag = f"{len(review)}: {review[0]}" if review else ""
+        rows.append((r.student, score, r.status, flag))
+    width_s = max(len(a) for a, _, _, _ in rows)
+    width_p = max(len(b) for _, b, _, _ in rows)
+    width_t = max(len(c) for _, _, c, _ in rows)
+    lines = [f"{a:<{width_s}}  {b:>{width_p}}  {c:<{width_t}}  {d}".rstrip() for a, b, c, d in rows]
     graded = sum(1 for r in results if r.graded)
-    lines.append(f"{graded} graded, {len(results) - graded} not graded, {len(results)} in all")
+    flagged = sum(1 for r in results if r.review)
+    lines.append(f"{graded} graded, {len(results) - graded} not graded, {len(results)} in all"
+                 + (f"; {flagged} to review (see the review column of the CSV)" if flagged else ""))
     return "\n".join(lines)
 
 
@@ -226,6 +250,11 @@ def _autograde(args: argparse.Namespace, out: TextIO) -> int:
     csv_path = write_grades_csv(results, args.output if args.output is not None else root / "grades.csv")
     print(summary_table(results), file=out)
     print(f"wrote {csv_path}", file=out)
+    if args.similarity:
+        from dlcourse.course.similarity import similarity
+
+        report = similarity(root, args.name)
+        print(f"wrote {report.csv} and {report.html} ({len(report.pairs)} pair(s) above the threshold)", file=out)
     bad = [r for r in results if not r.graded]
     if bad:
         listed = "\n".join(f"  {r.student}: {r.status}" for r in bad)
@@ -235,6 +264,20 @@ def _autograde(args: argparse.Namespace, out: TextIO) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILURE
+    return 0
+
+
+def _similarity(args: argparse.Namespace, out: TextIO) -> int:
+    """``dlcourse similarity NAME``: the report; never changes a score."""
+    from dlcourse.course.similarity import DEFAULT_THRESHOLD, similarity
+
+    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    if not 0 < threshold <= 1:
+        raise CourseError(f"--threshold must be in (0, 1], got {threshold}", exit_code=EXIT_USAGE)
+    report = similarity(_root(args), args.name, threshold=threshold, out_dir=args.output)
+    for p in report.pairs:
+        print(f"{p.share:4.0%}  {p.a} ~ {p.b}  ({p.tokens} tokens)", file=out)
+    print(f"wrote {report.csv} and {report.html} ({len(report.pairs)} pair(s) above {threshold:g})", file=out)
     return 0
 
 
@@ -295,6 +338,7 @@ _COMMANDS = {
     "validate": _validate,
     "collect": _collect,
     "autograde": _autograde,
+    "similarity": _similarity,
     "feedback": _feedback,
     "export": _export,
     "doctor": _doctor,

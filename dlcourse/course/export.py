@@ -5,8 +5,9 @@
 :func:`export_grades` writes the whole gradebook: a row per student, a column per assignment and
 cell. Scores come from nbgrader's gradebook, so manual grades entered in the formgrader count. Layout
 (Canvas's import format, which other LMSs read too): a header row, a ``Points Possible`` row, then
-one row per student with, for each assignment, its total, a status and the points of each graded
-cell (``<assignment>: <grade_id>``). A submission that the last ``dlcourse autograde`` could not
+one row per student with, for each assignment, its total, a status, the review reasons of the last
+``dlcourse autograde`` (empty when there are none) and the points of each graded cell
+(``<assignment>: <grade_id>``). A submission that the last ``dlcourse autograde`` could not
 grade has an empty total and its reason as status, never a zero.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 from dlcourse.course.assignment import Assignment
 from dlcourse.course.config import Course, nbgrader_environment
 from dlcourse.course.errors import CourseError
-from dlcourse.course.results import GRADED, SubmissionResult, read_statuses
+from dlcourse.course.results import GRADED, SubmissionResult, read_reviews, read_statuses
 
 __all__ = ["POINTS_POSSIBLE", "export_grades", "write_grades_csv"]
 
@@ -32,9 +33,10 @@ def _fmt(value: float | None) -> str:
 
 
 def write_grades_csv(results: Sequence[SubmissionResult], path: Path | str) -> Path:
-    """Write ``student, assignment, score, max_score, status`` and one column per graded cell.
+    """Write ``student, assignment, score, max_score, status, review`` and one column per graded cell.
 
     Cells appear in notebook order; a submission that was not graded has empty score cells.
+    ``review`` joins the submission's review reasons with "; " (empty when there are none).
     """
     path = Path(path)
     cells: dict[str, None] = {}
@@ -43,11 +45,12 @@ def write_grades_csv(results: Sequence[SubmissionResult], path: Path | str) -> P
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", *cells])
+        writer.writerow(["student", "assignment", "score", "max_score", "status", "review", *cells])
         for r in results:
             per_cell = r.per_cell
             points = [_fmt(per_cell[c][0]) if c in per_cell else "" for c in cells]
-            writer.writerow([r.student, r.assignment, _fmt(r.score), _fmt(r.max_score), r.status, *points])
+            writer.writerow([r.student, r.assignment, _fmt(r.score), _fmt(r.max_score), r.status,
+                             "; ".join(r.review), *points])
     return path
 
 
@@ -61,6 +64,7 @@ def export_grades(root: Path | str, names: Iterable[str] | None = None, path: Pa
 
     course = Course.load(root)
     statuses = read_statuses(course)
+    reviews = read_reviews(course)
     with nbgrader_environment(), Gradebook(course.db_url, course.course_id) as gb:
         in_db = [a.name for a in gb.assignments]
         wanted = course.resolve(names) if names else sorted(n for n in in_db if n in course.assignments())
@@ -76,8 +80,8 @@ def export_grades(root: Path | str, names: Iterable[str] | None = None, path: Pa
         possible = [POINTS_POSSIBLE]
         for n in wanted:
             assignment = gb.find_assignment(n)
-            header += [n, f"{n}: status"]
-            possible += [_fmt(assignment.max_score), ""]
+            header += [n, f"{n}: status", f"{n}: review"]
+            possible += [_fmt(assignment.max_score), "", ""]
             for nb_id, gid in cells[n]:
                 header.append(f"{n}: {nb_id + '/' if several[n] else ''}{gid}")
                 possible.append(_fmt(gb.find_grade_cell(gid, nb_id, n).max_score))
@@ -91,10 +95,12 @@ def export_grades(root: Path | str, names: Iterable[str] | None = None, path: Pa
                     submission = gb.find_submission(n, student)
                 except MissingEntry:
                     submission = None
+                review = "; ".join(reviews.get(n, {}).get(student, []))
                 if submission is None or (status is not None and status != GRADED):
-                    row += ["", status or "no submission"] + [""] * len(cells[n])
+                    row += ["", status or "no submission", review] + [""] * len(cells[n])
                     continue
-                row += [_fmt(submission.score), "needs manual grading" if submission.needs_manual_grade else "graded"]
+                row += [_fmt(submission.score), "needs manual grading" if submission.needs_manual_grade else "graded",
+                        review]
                 for nb_id, gid in cells[n]:
                     try:
                         row.append(_fmt(gb.find_grade(gid, nb_id, n, student).score))

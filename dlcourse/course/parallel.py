@@ -65,7 +65,7 @@ from dlcourse.course.config import CONFIG_FILENAME, Course
 from dlcourse.course.gradebook import record_autograded, sync_gradebook
 from dlcourse.course.limits import GradingLimits, execute_config
 from dlcourse.course.release import generate_assignment, sandbox
-from dlcourse.course.results import GRADED, SubmissionResult, read_scores, save_statuses
+from dlcourse.course.results import GRADED, SubmissionResult, read_scores, save_reviews, save_statuses
 from dlcourse.course.submission import grade_in_directory, students, submission_problem
 
 if TYPE_CHECKING:
@@ -155,6 +155,7 @@ def autograde_class(
             _run_jobs(course, assignment, queue, limits, done)
     finally:  # an interrupted run still leaves the statuses it knows for ``dlcourse export``
         save_statuses(course, name, {student: result.status for student, result in results.items()})
+        save_reviews(course, name, {student: result.review for student, result in results.items()})
     return [results[s] for s in wanted]
 
 

@@ -4,14 +4,19 @@
 (strings, floats, tuples, dicts), so they pickle and cross process boundaries as they are. A
 submission that was not graded has a status ``not graded: <reason>`` and no score, never a 0.
 The last status of every submission is also kept on disk (:func:`save_statuses`), for
-``dlcourse export``.
+``dlcourse export``, and so are its review reasons (:func:`save_reviews`).
+
+**Review.** Each notebook's ``review`` lists what an instructor should look at: the static scan
+of the submitted notebook (:mod:`dlcourse.course.integrity`) and the test cells whose check
+raised an ``IntegrityFailure`` (the check found itself tampered with). Review never changes a
+score.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,12 +29,15 @@ from dlcourse.course.notebook import read_notebook
 
 __all__ = [
     "GRADED",
+    "REVIEW_FILE",
     "STATUS_FILE",
     "NotebookScore",
     "SubmissionResult",
     "cell_errors",
+    "read_reviews",
     "read_scores",
     "read_statuses",
+    "save_reviews",
     "save_statuses",
 ]
 
@@ -38,6 +46,8 @@ GRADED = "graded"
 #: Where the last status of every submission is kept (``export`` reads it): inside ``autograded/``,
 #: which is gitignored, as a dot-file that nbgrader's ``*/NAME`` globs never match.
 STATUS_FILE = ".dlcourse-status.json"
+#: Beside it, the review reasons of the last autograde run of every submission.
+REVIEW_FILE = ".dlcourse-review.json"
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,8 @@ class NotebookScore:
     """nbgrader's automatic (or manual, where a grader gave one) score of one notebook.
 
     ``per_cell`` maps each graded cell's ``grade_id`` to ``(score, max_score)``; ``errors`` maps
-    the ``grade_id`` of each cell that lost points to why (the error it raised, or its stderr).
+    the ``grade_id`` of each cell that lost points to why (the error it raised, or its stderr);
+    ``review`` lists what an instructor should look at (see the module docstring).
     """
 
     notebook: str
@@ -53,6 +64,7 @@ class NotebookScore:
     max_score: float
     per_cell: dict[str, tuple[float, float]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    review: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,12 @@ class SubmissionResult:
         """Why each cell lost points (its error or stderr), keyed like :attr:`per_cell`."""
         return {self._key(nb, gid): why for nb in self.notebooks for gid, why in nb.errors.items()}
 
+    @property
+    def review(self) -> tuple[str, ...]:
+        """What an instructor should look at (prefixed ``notebook: `` with several notebooks)."""
+        several = len(self.notebooks) > 1
+        return tuple(f"{nb.notebook}: {why}" if several else why for nb in self.notebooks for why in nb.review)
+
     def _key(self, nb: NotebookScore, grade_id: str) -> str:
         return f"{nb.notebook}/{grade_id}" if len(self.notebooks) > 1 else grade_id
 
@@ -116,8 +134,18 @@ def read_scores(course: Course, assignment: Assignment, student: str) -> tuple[N
             path = course.autograded_dir / student / assignment.name / f"{model.name}.ipynb"
             lost = {gid for gid, (got, best) in per_cell.items() if got < best}
             errors = {gid: why for gid, why in cell_errors(path).items() if gid in lost}
-            scores.append(NotebookScore(model.name, float(nb.score), float(nb.max_score), per_cell, errors))
+            review = _review(course, assignment.name, student, model.name, errors)
+            scores.append(NotebookScore(model.name, float(nb.score), float(nb.max_score), per_cell, errors, review))
     return tuple(scores)
+
+
+def _review(course: Course, name: str, student: str, notebook: str, errors: Mapping[str, str]) -> tuple[str, ...]:
+    """The static scan of the submitted notebook, then the checks that found themselves tampered with."""
+    from dlcourse.course.integrity import merge, review_reasons, runtime_reasons
+
+    submitted = course.submitted_dir / student / name / f"{notebook}.ipynb"
+    released = course.release_dir / name / f"{notebook}.ipynb"
+    return merge([*review_reasons(submitted, released), *runtime_reasons(errors)])
 
 
 def cell_errors(path: Path) -> dict[str, str]:
@@ -155,6 +183,28 @@ def save_statuses(course: Course, name: str, statuses: Mapping[str, str]) -> Non
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(known, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, path)  # atomic: an export running meanwhile reads the old file or the new one
+
+
+def save_reviews(course: Course, name: str, reviews: Mapping[str, Sequence[str]]) -> None:
+    """Merge ``{student: reasons}`` of assignment ``name`` into ``autograded/.dlcourse-review.json``."""
+    if not reviews:
+        return
+    path = course.autograded_dir / REVIEW_FILE
+    known = read_reviews(course)
+    known.setdefault(name, {}).update({student: list(reasons) for student, reasons in reviews.items()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(known, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_reviews(course: Course) -> dict[str, dict[str, list[str]]]:
+    """``{assignment: {student: reasons}}`` from the last autograde runs (empty when none)."""
+    try:
+        data = json.loads((course.autograded_dir / REVIEW_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def read_statuses(course: Course) -> dict[str, dict[str, str]]:

@@ -57,6 +57,14 @@ class DlcourseGrading(Configurable):
         "per-cell timeout is ExecutePreprocessor.timeout.",
     ).tag(config=True)
 
+    hidden_secret = Unicode(
+        "",
+        help="Secret from which the hidden cases of the checks are drawn while grading (passed to the "
+        "kernel as DLCOURSE_HIDDEN_SECRET). Empty: the hidden cases are the public default, which "
+        "students can run themselves. Keep it out of a public repository (read it from a file or "
+        "the environment in nbgrader_config.py).",
+    ).tag(config=True)
+
     memory_limit_mb = Integer(
         4096,
         help="Address-space limit (RLIMIT_AS, MB) of the kernel that runs a submission; 0 for none. "

@@ -17,9 +17,11 @@ automatic score of each cell.
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ __all__ = [
     "autograde_notebook",
     "grade_in_directory",
     "grade_submission",
+    "hidden_secret_environment",
     "students",
     "submission_problem",
     "submit",
@@ -117,12 +120,38 @@ def grade_submission(course: Course, assignment: Assignment, student: str) -> Su
         app.force = True
         app.create_student = True
         try:
-            run_converter(app, f"autograde {name} for {student}")
+            with hidden_secret_environment(course):
+                run_converter(app, f"autograde {name} for {student}")
         except CourseError as exc:
             problem = "nbgrader failed: " + " / ".join(exc.message.splitlines()[1:] or [exc.message])
     if problem is not None:
         return SubmissionResult.not_graded(student, assignment, problem)
     return SubmissionResult(student, name, GRADED, assignment.max_score, read_scores(course, assignment, student))
+
+
+@contextlib.contextmanager
+def hidden_secret_environment(course: Course) -> Iterator[None]:
+    """Put the course's ``DlcourseGrading.hidden_secret`` in the environment the grading kernel inherits.
+
+    Without a configured secret the environment is left as it is (a ``DLCOURSE_HIDDEN_SECRET``
+    exported in the instructor's shell still reaches the kernel).
+    """
+    from dlcourse.checks.cases import SECRET_VARIABLE
+    from dlcourse.course.settings import grading_settings
+
+    secret = grading_settings(course.config).hidden_secret
+    if not secret:
+        yield
+        return
+    previous = os.environ.get(SECRET_VARIABLE)
+    os.environ[SECRET_VARIABLE] = secret
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(SECRET_VARIABLE, None)
+        else:
+            os.environ[SECRET_VARIABLE] = previous
 
 
 def grade_in_directory(
