@@ -47,30 +47,47 @@ def import_line(module: str, name: str) -> str:
     return f"from {module} import {name}"
 
 
+_BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+_IMPORT = re.compile(r"^[ \t]*from dlcourse\.checks\.\w+ import check_\w+[ \t]*$")
+
+
 def fresh_source(source: str, owners: dict[str, str]) -> str:
-    """``source`` with the import of each called check right before the call (unchanged when already so)."""
-    lines = source.split("\n")
+    """``source`` importing each check it calls, before the first call (unchanged when already so).
+
+    In a hidden-test block the import goes right above ``### BEGIN HIDDEN TESTS``, so that the
+    released cell shows it: it says which check runs, and the hidden part stays only the call.
+    """
+    lines = [line for line in source.split("\n") if not _IMPORT.match(line)]
     out: list[str] = []
+    imported: set[str] = set()
+    begin = None  # where the hidden block starts in `out`, while inside it
     for line in lines:
+        if line.strip() == _BEGIN_HIDDEN:
+            begin = len(out)
+        elif line.strip() == "### END HIDDEN TESTS":
+            begin = None
         match = _CALL.match(line)
-        if match and match["name"] in owners:
-            wanted = match["indent"] + import_line(owners[match["name"]], match["name"])
-            if not out or out[-1] != wanted:
-                out.append(wanted)
+        if match and match["name"] in owners and match["name"] not in imported:
+            imported.add(match["name"])
+            where = begin if begin is not None else len(out)
+            indent = "" if begin is not None else match["indent"]
+            out.insert(where, indent + import_line(owners[match["name"]], match["name"]))
+            if begin is not None:
+                begin += 1
         out.append(line)
     return "\n".join(out)
 
 
 def unbound_calls(source: str, owners: dict[str, str]) -> list[str]:
-    """The checks ``source`` calls without importing them on the line before."""
-    lines = source.split("\n")
+    """The checks ``source`` calls without importing them from their module earlier in the cell."""
     missing = []
-    for i, line in enumerate(lines):
+    seen: set[str] = set()
+    for line in source.split("\n"):
+        if _IMPORT.match(line):
+            seen.add(line.strip())
         match = _CALL.match(line)
-        if match and match["name"] in owners:
-            wanted = match["indent"] + import_line(owners[match["name"]], match["name"])
-            if i == 0 or lines[i - 1] != wanted:
-                missing.append(match["name"])
+        if match and match["name"] in owners and import_line(owners[match["name"]], match["name"]) not in seen:
+            missing.append(match["name"])
     return missing
 
 

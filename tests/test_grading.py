@@ -361,7 +361,7 @@ def test_cli_autograde_feedback_export(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["export", "--root", str(root), "-o", str(out)]) == 0
     assert capsys.readouterr().out == f"wrote {out}\n"
     rows = out.read_text().splitlines()
-    assert rows[2] == "alice,5,graded,2,3"
+    assert rows[2] == "alice,5,graded,,2,3"
     assert rows[3].startswith("bob,,not graded: corrupt notebook") and rows[3].endswith(",,")
 
 
