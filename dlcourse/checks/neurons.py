@@ -126,7 +126,9 @@ def _perceptron_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarra
     if hidden:
         yield "x of shape (1, 1)", rng.standard_normal((1, 1)), rng.standard_normal(1), -2.0
         yield "x of shape (8, 6)", rng.standard_normal((8, 6)), rng.standard_normal(6), float(rng.standard_normal())
-        yield "large weights (saturation)", rng.standard_normal((4, 2)), np.array([400.0, -900.0]), 3.0
+        # the last two rows give z = −897 and 403 whatever the seed: e^{−z} overflows either way round
+        x = np.vstack([rng.standard_normal((2, 2)), [[0.0, 1.0], [1.0, 0.0]]])
+        yield "large weights (saturation)", x, np.array([400.0, -900.0]), 3.0
 
 
 @exercise("perceptron")

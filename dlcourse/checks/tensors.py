@@ -284,7 +284,9 @@ def check_pairwise_distances(pairwise_distances: Callable[..., Any], hidden: boo
         ("A of shape (4, 3), B of shape (5, 3)", rng.standard_normal((4, 3)), rng.standard_normal((5, 3))),
     ]
     if hidden:
-        same = rng.standard_normal((6, 4)) * 3
+        # Many large points: |a|² + |b|² − 2a·b rounds below 0 on some diagonal entry whatever the
+        # seed (an unclipped sqrt then gives nan), so the hint about clipping shows for every secret.
+        same = rng.standard_normal((40, 6)) * 100
         cases += [
             ("one point each, D = 1", np.array([[2.0]]), np.array([[-1.5]])),
             ("B equal to A (distances of points to themselves are 0)", same, same.copy()),
