@@ -17,7 +17,8 @@ What is verified, and against what:
   something before the first check ran.
 - **NumPy and the builtins** against a snapshot taken when this module is first imported (a
   notebook's setup cell, before any solution cell): every callable in ``numpy``'s loaded modules
-  and every builtin function and type must be the same object.
+  and every builtin function and type must be the same object; and, whenever the snapshot was
+  taken, none of them may be code from outside the libraries (a lambda from a notebook cell).
 - **Events that cannot be undone** (recorded by the audit hook of :mod:`dlcourse.checks.guard`):
   an audit hook added by the notebook (it would run in the check's thread, where it could read
   the expected values), a function's ``__code__`` or a class's attributes changed in
@@ -35,6 +36,7 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
+import operator
 import os
 import sys
 import sysconfig
@@ -119,11 +121,54 @@ def _take_snapshot() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
 _SNAPSHOT = _take_snapshot()
 
 
+_SNAPSHOT_KEYS = [(tuple(objects), list(objects.values())) for _, _, objects in _SNAPSHOT]
+
+
 def _snapshot_changes() -> Iterator[str]:
-    for name, namespace, objects in _SNAPSHOT:
+    for (name, namespace, objects), (keys, values) in zip(_SNAPSHOT, _SNAPSHOT_KEYS):
+        if all(map(operator.is_, map(namespace.get, keys), values)):
+            continue  # compared in C: this runs before and after every check
         for key, obj in objects.items():
             if namespace.get(key) is not obj:
                 yield f"{name}.{key} was replaced"
+
+
+def _foreign(value: Any) -> bool:
+    """A callable defined outside the package and the libraries (in a notebook cell, typically)."""
+    if isinstance(value, (types.FunctionType, types.MethodType, functools.partial, type)):
+        return not is_trusted_code(value)
+    if callable(value) and not isinstance(value, (types.BuiltinFunctionType, types.ModuleType)):
+        kind = type(value)
+        return kind.__module__ == "__main__" or not is_trusted_code(kind)
+    return False
+
+
+# What each namespace held when it last showed nothing foreign (see _module_changes for why).
+_clean: dict[str, tuple[dict[str, Any], tuple[str, ...], list[Any]]] = {}
+
+
+def _provenance_changes() -> Iterator[str]:
+    """NumPy's loaded modules and the builtins must hold only library code, whenever the snapshot was taken.
+
+    The snapshot cannot see a replacement made before the checks were first imported (a cell
+    that patches ``np.isclose`` and then runs a test cell that imports its check); this can: the
+    replacement's code comes from the notebook, not from NumPy.
+    """
+    spaces = [("builtins", vars(builtins))] + [
+        (name, vars(module)) for name, module in list(sys.modules.items())
+        if (name == "numpy" or name.startswith("numpy.")) and isinstance(module, types.ModuleType)
+    ]
+    for name, namespace in spaces:
+        known = _clean.get(name)
+        if (known is not None and known[0] is namespace and len(namespace) == len(known[2])
+                and tuple(namespace) == known[1] and all(map(operator.is_, namespace.values(), known[2]))):
+            continue  # the same objects as last time (compared in C: this runs before every check)
+        bad = [key for key, value in list(namespace.items())
+               if key not in _KERNEL_BUILTINS and _foreign(value)]
+        for key in bad:
+            yield f"{name}.{key} was replaced"
+        if not bad:
+            _clean[name] = (namespace, tuple(namespace), list(namespace.values()))
 
 
 # --------------------------------------------------------------------------- dlcourse's modules
@@ -280,6 +325,7 @@ def broken_seals(check: Callable[..., Any] | None = None, *, grading: bool = Fal
         reasons.append(f"the check {getattr(check, '__qualname__', check)!s} is not the package's code")
     reasons += _dlcourse_changes()
     reasons += _snapshot_changes()
+    reasons += _provenance_changes()
     if grading:
         if sys.gettrace() is not None:
             reasons.append("a trace function was installed (sys.settrace)")
