@@ -21,6 +21,7 @@ and gets, for every check of ``checks.__all__``:
   ``None``), and each mutant marked hidden-only does pass the public cases (so the table's
   ``public`` flag is the truth, not a guess);
 - an unfinished stub (:func:`unfinished_stub`) shows the student's own ``NotImplementedError``;
+- something that is not a function (or class) is a CheckFailure that says so, not a crash;
 - the reference, handed in as the answer or called by it, is caught by the anti-shortcut guard;
 - the tables are complete: at least four mutants and one correct alternative per check.
 
@@ -131,6 +132,12 @@ def check_tests(
         with pytest.raises(NotImplementedError, match="Replace this line"):
             check(unfinished_stub(reference[check]))
 
+    @pytest.mark.parametrize("check", all_checks, ids=_id)
+    def test_not_callable_answer_is_explained(check: Check) -> None:
+        """``check_x(np.zeros(3))``: a clear message at the check's entry, whatever the check does next."""
+        with pytest.raises(CheckFailure, match=r"should be a (function|class), got an? ndarray: pass the"):
+            check(np.zeros(3))
+
     @pytest.mark.parametrize("delegated", [False, True], ids=["handed_in", "delegated"])
     @pytest.mark.parametrize("check", guarded, ids=_id)
     def test_guard_rejects_the_reference_as_the_answer(check: Check, delegated: bool) -> None:
@@ -163,6 +170,7 @@ def check_tests(
         test_mutant_is_rejected_with_its_diagnosis,
         test_hidden_only_mutants_pass_the_public_cases,
         test_unfinished_stub_shows_the_students_own_error,
+        test_not_callable_answer_is_explained,
         test_guard_rejects_the_reference_as_the_answer,
         test_every_check_has_at_least_four_mutants,
         test_every_check_has_a_differently_written_correct_implementation,

@@ -125,7 +125,7 @@ def _raise_if_broken(check: Callable[..., Any]) -> None:
 def _not_callable(name: str, student: Any, check_name: str) -> str:
     kind = "class" if name[:1].isupper() else "function"
     got = type(student).__name__
-    got = f"an instance of {got}" if got == name else f"a {got}"
+    got = f"an instance of {got}" if got == name else f"{'an' if got[:1] in 'aeiou' else 'a'} {got}"
     return f"{name} should be a {kind}, got {got}: pass the {kind} itself, e.g. {check_name}({name})."
 
 

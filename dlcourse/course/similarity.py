@@ -42,8 +42,10 @@ __all__ = ["Pair", "SimilarityReport", "compare_documents", "similarity", "submi
 
 #: The label of the reference's source in the report.
 REFERENCE = "dlcourse.ref"
-#: Pairs at or above this fraction of shared code (of either side) are reported.
+#: Pairs at or above this fraction of shared code (of either side) are reported...
 DEFAULT_THRESHOLD = 0.5
+#: ...when they share at least this many tokens: short answers (``return a * b``) are alike by nature.
+MIN_TOKENS = 40
 # Winnowing parameters (in filtered tokens): k-grams of NOISE tokens; every match of at least
 # GUARANTEE tokens is found. Lower than copydetect's 25/30, because answers are short cells.
 NOISE = 15
@@ -115,8 +117,11 @@ def _fingerprint(label: str, code: str, boilerplate: Sequence[int] = ()) -> Any:
 
 
 def compare_documents(documents: dict[str, str], reference: str | None = None, *, boilerplate: str = "",
-                      threshold: float = DEFAULT_THRESHOLD) -> list[Pair]:
+                      threshold: float = DEFAULT_THRESHOLD, min_tokens: int = MIN_TOKENS) -> list[Pair]:
     """Pairs of ``documents`` (``{label: code}``), and each against ``reference``, sharing ≥ ``threshold``.
+
+    A pair must also share at least ``min_tokens`` tokens (identifiers and literals count as one
+    token each after copydetect's filtering).
 
     ``boilerplate`` is code every document may contain (the released stubs): its fingerprints
     do not count. Pairs come sorted by decreasing share.
@@ -134,7 +139,7 @@ def compare_documents(documents: dict[str, str], reference: str | None = None, *
     for a, b in candidates:
         tokens, (share_a, share_b), (slices_a, slices_b) = compare_files(prints[a], prints[b])
         pair = Pair(a, b, float(share_a), float(share_b), int(tokens), slices_a, slices_b)
-        if tokens and pair.share >= threshold:
+        if tokens >= max(1, min_tokens) and pair.share >= threshold:
             pairs.append(pair)
     return sorted(pairs, key=lambda p: (-p.share, p.a, p.b))
 
@@ -172,7 +177,8 @@ def _html_page(name: str, pairs: Sequence[Pair], codes: dict[str, str], threshol
         "mark{background:#ffd54f} td,th{padding:2px 8px;text-align:left}"
         "</style></head><body>"
         f"<h1>Similarity report: {html.escape(name)}</h1>"
-        f"<p>Pairs sharing at least {threshold:.0%} of one side's code (winnowing, via copydetect). "
+        f"<p>Pairs sharing at least {threshold:.0%} of one side's code and {MIN_TOKENS} tokens "
+        "(winnowing, via copydetect). "
         f"{REFERENCE} is the course's public reference: short idiomatic answers match it by nature. "
         "This report never changes a score; it says where to look.</p>"
         "<table><tr><th>#</th><th>a</th><th>share of a</th><th>b</th><th>share of b</th><th>tokens</th></tr>"
@@ -181,7 +187,7 @@ def _html_page(name: str, pairs: Sequence[Pair], codes: dict[str, str], threshol
 
 
 def similarity(root: Path | str, name: str, *, threshold: float = DEFAULT_THRESHOLD,
-               out_dir: Path | str | None = None) -> SimilarityReport:
+               min_tokens: int = MIN_TOKENS, out_dir: Path | str | None = None) -> SimilarityReport:
     """Compare every ``submitted/*/NAME/`` with ``dlcourse.ref`` and with each other; write the CSV and HTML.
 
     Default ``out_dir``: ``<root>/similarity``. Notebooks of an assignment with several are
@@ -212,7 +218,8 @@ def similarity(root: Path | str, name: str, *, threshold: float = DEFAULT_THRESH
             label = f"{student}/{model.name}" if several else student
             documents[label] = submission_code(nb, released)
         codes.update(documents)
-        pairs += compare_documents(documents, reference, boilerplate=boilerplate, threshold=threshold)
+        pairs += compare_documents(documents, reference, boilerplate=boilerplate, threshold=threshold,
+                                   min_tokens=min_tokens)
     out = Path(out_dir) if out_dir is not None else course.root / "similarity"
     out.mkdir(parents=True, exist_ok=True)
     csv_path, html_path = out / f"{name}.csv", out / f"{name}.html"
