@@ -41,7 +41,7 @@ from dlcourse.course.cells import cell_role
 from dlcourse.course.errors import CourseError
 from dlcourse.course.notebook import read_notebook
 
-__all__ = ["Finding", "scan_notebook", "scan_source", "review_reasons", "runtime_reasons"]
+__all__ = ["Finding", "merge", "review_reasons", "runtime_reasons", "scan_notebook", "scan_source", "student_cells"]
 
 # Modules whose attributes a submission must not assign to (the roots of dotted paths).
 _SEALED_ROOTS = {
@@ -319,29 +319,18 @@ def _cell_label(cell: Mapping[str, Any], index: int) -> str:
     return f"#{index + 1} (added)" if role is None else f"#{index + 1}"
 
 
-def scan_notebook(nb: Any, released: Any | None = None) -> list[Finding]:
-    """The findings in a notebook's cells (see the module docstring for which cells).
+def student_cells(nb: Any, released: Any | None = None) -> list[tuple[str, str]]:
+    """``(label, source)`` of the code cells the student could write, in order.
 
-    Args:
-        nb: the submitted notebook (an ``nbformat`` node).
-        released: the notebook as released; its cells (by id) that the student left unchanged
-            are not scanned. Without it, every cell that is not a test or locked cell is.
+    That is every code cell except nbgrader's test and locked cells (nbgrader restores those
+    from the gradebook) and except cells whose source is exactly the one in ``released`` (the
+    notebook as released, matched by cell id). The label is the cell's ``grade_id``, or
+    ``#N (added)`` for a cell without nbgrader metadata.
     """
     baseline = {}
     if released is not None:
         baseline = {c.get("id"): c.get("source", "") for c in released.cells if c.get("cell_type") == "code"}
-    imports: dict[str, str] = {}
-    parsed = []
-    for cell in nb.cells:
-        if cell.get("cell_type") != "code":
-            continue
-        try:
-            tree = ast.parse(_python(cell.get("source", "")))
-        except (SyntaxError, ValueError):
-            continue
-        imports.update(_imports(tree))
-        parsed.append(cell)
-    findings: list[Finding] = []
+    cells = []
     for index, cell in enumerate(nb.cells):
         if cell.get("cell_type") != "code":
             continue
@@ -351,9 +340,27 @@ def scan_notebook(nb: Any, released: Any | None = None) -> list[Finding]:
         source = cell.get("source", "")
         if cell.get("id") in baseline and baseline[cell.get("id")] == source:
             continue
-        label = _cell_label(cell, index)
-        findings += [Finding(label, line, what) for line, what in scan_source(source, imports)]
-    return findings
+        cells.append((_cell_label(cell, index), source))
+    return cells
+
+
+def scan_notebook(nb: Any, released: Any | None = None) -> list[Finding]:
+    """The findings in the cells of ``nb`` the student could write (:func:`student_cells`).
+
+    Args:
+        nb: the submitted notebook (an ``nbformat`` node).
+        released: the notebook as released; cells left as released are not scanned.
+    """
+    imports: dict[str, str] = {}
+    for cell in nb.cells:  # every cell's imports: the setup cell's `np` names numpy in the others
+        if cell.get("cell_type") == "code":
+            try:
+                imports.update(_imports(ast.parse(_python(cell.get("source", "")))))
+            except (SyntaxError, ValueError):
+                continue
+    return [Finding(label, line, what)
+            for label, source in student_cells(nb, released)
+            for line, what in scan_source(source, imports)]
 
 
 def runtime_reasons(errors: Mapping[str, str]) -> list[str]:

@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from dlcourse.course.assignment import Assignment
-from dlcourse.course.cells import cell_role
 from dlcourse.course.config import Course
 from dlcourse.course.errors import CourseError
+from dlcourse.course.integrity import student_cells
 from dlcourse.course.notebook import read_notebook
 from dlcourse.course.submission import students
 
@@ -79,27 +79,9 @@ class SimilarityReport:
 
 
 def submission_code(nb: Any, released: Any | None = None) -> str:
-    """The code a student wrote in ``nb``: solution cells and added cells, each under a ``# cell`` line.
-
-    Cells whose source is exactly the released one, and nbgrader's test and locked cells, are
-    left out (they are the same for everyone).
-    """
-    baseline = {}
-    if released is not None:
-        baseline = {c.get("id"): c.get("source", "") for c in released.cells if c.get("cell_type") == "code"}
-    parts = []
-    for index, cell in enumerate(nb.cells):
-        if cell.get("cell_type") != "code":
-            continue
-        role = cell_role(cell)
-        if role is not None and (role.is_test or role.kind == "locked"):
-            continue
-        source = cell.get("source", "")
-        if not source.strip() or baseline.get(cell.get("id")) == source:
-            continue
-        label = role.grade_id if role is not None and role.grade_id else f"#{index + 1}"
-        parts.append(f"# cell {label}\n{source}\n")
-    return "\n".join(parts)
+    """The code a student wrote in ``nb`` (:func:`.student_cells`), each cell under a ``# cell`` line."""
+    return "\n".join(f"# cell {label}\n{source}\n" for label, source in student_cells(nb, released)
+                     if source.strip())
 
 
 def _reference_code() -> str:
