@@ -185,6 +185,31 @@ def test_a_float_subclass_cannot_compare_equal_to_everything():
         losses.check_mse(mse)
 
 
+def test_an_interrupt_stops_the_students_code_and_the_next_check_runs():
+    """nbgrader's cell timeout interrupts the kernel's main thread; the student's loop must stop too."""
+    import _thread
+    import threading
+    import time
+
+    spinning = threading.Event()
+
+    def affine_forward(x, w, b):
+        spinning.set()
+        while True:
+            time.sleep(0.001)
+
+    timer = threading.Thread(target=lambda: spinning.wait(10) and _thread.interrupt_main())
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        backprop.check_affine_forward(affine_forward)
+    timer.join()
+    assert time.monotonic() - started < 10
+    backprop.check_affine_forward(_correct_affine)  # a working thread again
+    assert not any(t.name == "dlcourse-check" and t.is_alive() for t in threading.enumerate()
+                   if t is not __import__("dlcourse.checks.guard", fromlist=["x"])._worker.thread)
+
+
 # --------------------------------------------------------------------------- frames: nothing to peek at
 
 

@@ -10,12 +10,14 @@ Modules, lowest first (each imports only modules above it in this list):
 - ``notebook`` -- :func:`read_notebook`, :func:`notebook_model`, :func:`check_source_notebook`
 - ``assignment`` -- :class:`Assignment`: an assignment's notebook models and max score, built once
 - ``release`` -- :func:`release`, :func:`release_bytes`: ``notebooks/`` from ``solutions/`` (deterministic)
-- ``results`` -- :class:`SubmissionResult`, :class:`NotebookScore`, :func:`read_scores`, saved statuses
+- ``integrity`` -- :func:`scan_notebook`: a static scan of a submission for code that reaches around the checks
+- ``results`` -- :class:`SubmissionResult`, :class:`NotebookScore`, :func:`read_scores`, saved statuses and reviews
 - ``gradebook`` -- :func:`sync_gradebook`, ``record_autograded``: the writes to the real gradebook
 - ``submission`` -- :func:`grade_submission`: one submission; :func:`autograde_notebook`: one file
 - ``limits`` -- ``GradingLimits``: what each submission runs under
 - ``parallel`` -- :func:`autograde`: a class, in a pool of worker processes
 - ``validate`` -- :func:`validate`: releases current, solutions score full marks, blank releases zero
+- ``similarity`` -- :func:`similarity`: submissions against ``dlcourse.ref`` and each other (copydetect)
 - ``collect`` -- an LMS zip into ``submitted/``; ``feedback`` -- HTML without hidden tests;
   ``export`` -- :func:`write_grades_csv`, :func:`export_grades`: grades as CSV
 - ``cli`` -- the ``dlcourse`` command
