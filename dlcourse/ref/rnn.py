@@ -62,46 +62,44 @@ def _float_dtype(*arrays: np.ndarray) -> np.dtype:
     return np.result_type(*arrays, np.float32)
 
 
-def _cell_args(
-    kind: str,
-    gates: int,
-    x: np.ndarray,
-    h: np.ndarray,
-    w_ih: np.ndarray,
-    w_hh: np.ndarray,
-    b_ih: np.ndarray,
-    b_hh: np.ndarray,
-    sequence: bool,
-) -> tuple[np.ndarray, ...]:
-    """The arguments as float arrays of one dtype, or a ValueError naming the shape that is wrong.
+def check_cell_shapes(kind: str, gates: int, x, h, w_ih, w_hh, b_ih, b_hh, sequence: bool) -> None:
+    """Raise a ValueError naming the argument whose shape is wrong (arrays or tensors alike).
 
     x is (N, D) for a step and (N, T, D) for a sequence; h is (N, H); the weights are as in the
-    module docstring, with G = ``gates`` blocks of H rows.
+    module docstring, with G = ``gates`` blocks of H rows. ``dlcourse.gpu.rnn`` uses it too.
     """
-    arrays = [np.asarray(a) for a in (x, h, w_ih, w_hh, b_ih, b_hh)]
-    dtype = _float_dtype(*arrays)
-    x, h, w_ih, w_hh, b_ih, b_hh = (a.astype(dtype, copy=False) for a in arrays)
     x_form = "(N, T, D)" if sequence else "(N, D)"
     if x.ndim != (3 if sequence else 2):
-        raise ValueError(f"{kind}: x has shape {x.shape}; expected {x_form}")
+        raise ValueError(f"{kind}: x has shape {tuple(x.shape)}; expected {x_form}")
     if h.ndim != 2 or h.shape[0] != x.shape[0]:
-        raise ValueError(f"{kind}: the hidden state has shape {h.shape}; expected (N, H) with N = {x.shape[0]} as in x")
-    n, d, hid = x.shape[0], x.shape[-1], h.shape[1]
+        raise ValueError(f"{kind}: the hidden state has shape {tuple(h.shape)}; expected (N, H) with N = {x.shape[0]} as in x")
+    d, hid = x.shape[-1], h.shape[1]
     g = f"{gates}·H" if gates > 1 else "H"
     expected = {"w_ih": (w_ih, (gates * hid, d), f"({g}, D)"), "w_hh": (w_hh, (gates * hid, hid), f"({g}, H)"),
                 "b_ih": (b_ih, (gates * hid,), f"({g},)"), "b_hh": (b_hh, (gates * hid,), f"({g},)")}
     for name, (a, shape, form) in expected.items():
-        if a.shape != shape:
-            raise ValueError(f"{kind}: {name} has shape {a.shape}; expected {form} = {shape} "
+        if tuple(a.shape) != shape:
+            raise ValueError(f"{kind}: {name} has shape {tuple(a.shape)}; expected {form} = {shape} "
                              f"for D = {d} inputs and H = {hid} hidden units")
-    return x, h, w_ih, w_hh, b_ih, b_hh
+
+
+def check_shape(kind: str, name: str, a, shape: tuple[int, ...]):
+    """``a`` itself if its shape is ``shape``, else a ValueError saying both."""
+    if tuple(a.shape) != tuple(shape):
+        raise ValueError(f"{kind}: {name} has shape {tuple(a.shape)}; expected {tuple(shape)}")
+    return a
+
+
+def _cell_args(kind: str, gates: int, *arrays, sequence: bool) -> tuple[np.ndarray, ...]:
+    """(x, h, w_ih, w_hh, b_ih, b_hh) as arrays of one float dtype, their shapes checked."""
+    arrays = [np.asarray(a) for a in arrays]
+    dtype = _float_dtype(*arrays)
+    check_cell_shapes(kind, gates, *arrays, sequence=sequence)
+    return tuple(a.astype(dtype, copy=False) for a in arrays)
 
 
 def _same_shape(kind: str, name: str, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    a = np.asarray(a)
-    if a.shape != tuple(shape):
-        raise ValueError(f"{kind}: {name} has shape {a.shape}; expected {tuple(shape)}")
-    return a
+    return check_shape(kind, name, np.asarray(a), shape)
 
 
 # --------------------------------------------------------------------------- shared cell arithmetic
@@ -273,7 +271,7 @@ def rnn_step_forward(
         cache: :class:`RNNStepCache` (x, h_prev, w_ih, w_hh, h_next, nonlinearity).
     """
     _check_nonlinearity(nonlinearity)
-    x, h_prev, w_ih, w_hh, b_ih, b_hh = _cell_args("rnn_step_forward", 1, x, h_prev, w_ih, w_hh, b_ih, b_hh, False)
+    x, h_prev, w_ih, w_hh, b_ih, b_hh = _cell_args("rnn_step_forward", 1, x, h_prev, w_ih, w_hh, b_ih, b_hh, sequence=False)
     h_next = _phi_into(x @ w_ih.T + b_ih + h_prev @ w_hh.T + b_hh, nonlinearity)
     return h_next, RNNStepCache(x, h_prev, w_ih, w_hh, h_next, nonlinearity)
 
@@ -314,7 +312,7 @@ def rnn_forward(
         cache: :class:`RNNCache`.
     """
     _check_nonlinearity(nonlinearity)
-    x, h0, w_ih, w_hh, b_ih, b_hh = _cell_args("rnn_forward", 1, x, h0, w_ih, w_hh, b_ih, b_hh, True)
+    x, h0, w_ih, w_hh, b_ih, b_hh = _cell_args("rnn_forward", 1, x, h0, w_ih, w_hh, b_ih, b_hh, sequence=True)
     x_tm = _time_major(x)
     # The input side of every step in one matrix product; only h w_hhᵀ is left inside the loop.
     h = _input_side(x_tm, w_ih, b_ih + b_hh)
@@ -433,7 +431,7 @@ def lstm_step_forward(
     Returns:
         h_next: (N, H); c_next: (N, H); cache: :class:`LSTMStepCache`.
     """
-    x, h_prev, w_ih, w_hh, b_ih, b_hh = _cell_args("lstm_step_forward", 4, x, h_prev, w_ih, w_hh, b_ih, b_hh, False)
+    x, h_prev, w_ih, w_hh, b_ih, b_hh = _cell_args("lstm_step_forward", 4, x, h_prev, w_ih, w_hh, b_ih, b_hh, sequence=False)
     c_prev = _same_shape("lstm_step_forward", "c_prev", c_prev, h_prev.shape).astype(x.dtype, copy=False)
     gates = x @ w_ih.T + b_ih + h_prev @ w_hh.T + b_hh
     c_next, tanh_c, h_next = (np.empty_like(h_prev) for _ in range(3))
@@ -483,7 +481,7 @@ def lstm_forward(
         h: (N, T, H) hidden states h_1 … h_T (``nn.LSTM``'s output; h_n = h[:, -1]).
         cache: :class:`LSTMCache`; ``cache.c[-1]`` is the final cell state c_n.
     """
-    x, h0, w_ih, w_hh, b_ih, b_hh = _cell_args("lstm_forward", 4, x, h0, w_ih, w_hh, b_ih, b_hh, True)
+    x, h0, w_ih, w_hh, b_ih, b_hh = _cell_args("lstm_forward", 4, x, h0, w_ih, w_hh, b_ih, b_hh, sequence=True)
     c0 = _same_shape("lstm_forward", "c0", c0, h0.shape).astype(x.dtype, copy=False)
     x_tm = _time_major(x)
     gates = _input_side(x_tm, w_ih, b_ih + b_hh)  # (T, N, 4H)
@@ -610,7 +608,7 @@ def gru_step_forward(
     Returns:
         h_next: (N, H); cache: :class:`GRUStepCache`.
     """
-    x, h_prev, w_ih, w_hh, b_ih, b_hh = _cell_args("gru_step_forward", 3, x, h_prev, w_ih, w_hh, b_ih, b_hh, False)
+    x, h_prev, w_ih, w_hh, b_ih, b_hh = _cell_args("gru_step_forward", 3, x, h_prev, w_ih, w_hh, b_ih, b_hh, sequence=False)
     gates = x @ w_ih.T + b_ih
     h_next = np.empty_like(h_prev)
     hn = _gru_cell(gates, h_prev @ w_hh.T + b_hh, h_prev, h_next)
@@ -651,7 +649,7 @@ def gru_forward(
     Returns:
         h: (N, T, H) hidden states h_1 … h_T; cache: :class:`GRUCache`.
     """
-    x, h0, w_ih, w_hh, b_ih, b_hh = _cell_args("gru_forward", 3, x, h0, w_ih, w_hh, b_ih, b_hh, True)
+    x, h0, w_ih, w_hh, b_ih, b_hh = _cell_args("gru_forward", 3, x, h0, w_ih, w_hh, b_ih, b_hh, sequence=True)
     x_tm = _time_major(x)
     gates = _input_side(x_tm, w_ih, b_ih)  # (T, N, 3H): the input side of every step
     t_len, n, hid = gates.shape[0], h0.shape[0], h0.shape[1]
@@ -697,6 +695,19 @@ class EmbeddingCache(NamedTuple):
     dtype: np.dtype
 
 
+def check_embedding_args(idx, w, integer: bool) -> None:
+    """ValueError unless w is (V, D) and idx holds integers in [0, V) (arrays or tensors)."""
+    if w.ndim != 2:
+        raise ValueError(f"embedding_forward: w has shape {tuple(w.shape)}; expected (V, D), one row per token")
+    if not integer:
+        raise ValueError(f"embedding_forward: idx must hold integer token indices, got dtype {idx.dtype}")
+    if idx.numel() if hasattr(idx, "numel") else idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < 0 or hi >= w.shape[0]:
+            raise ValueError(f"embedding_forward: indices must lie in [0, {w.shape[0]}) for a table of "
+                             f"{w.shape[0]} rows; found {lo} … {hi}")
+
+
 def embedding_forward(idx: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, EmbeddingCache]:
     """Look up rows of an embedding table: out[..., :] = w[idx[...]]  (``nn.Embedding``).
 
@@ -711,13 +722,7 @@ def embedding_forward(idx: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, Embed
         cache: :class:`EmbeddingCache` (idx, V, dtype of w).
     """
     idx, w = np.asarray(idx), np.asarray(w)
-    if w.ndim != 2:
-        raise ValueError(f"embedding_forward: w has shape {w.shape}; expected (V, D), one row per token")
-    if not np.issubdtype(idx.dtype, np.integer):
-        raise ValueError(f"embedding_forward: idx must hold integer token indices, got dtype {idx.dtype}")
-    if idx.size and (idx.min() < 0 or idx.max() >= w.shape[0]):
-        raise ValueError(f"embedding_forward: indices must lie in [0, {w.shape[0]}) for a table of "
-                         f"{w.shape[0]} rows; found {idx.min()} … {idx.max()}")
+    check_embedding_args(idx, w, np.issubdtype(idx.dtype, np.integer))
     return w[idx], EmbeddingCache(idx, w.shape[0], w.dtype)
 
 
@@ -746,6 +751,14 @@ def embedding_backward(dout: np.ndarray, cache: EmbeddingCache) -> np.ndarray:
 # --------------------------------------------------------------------------- gradient clipping
 
 
+def check_clip_args(max_norm: float, norm_type: float) -> None:
+    """ValueError unless max_norm > 0 and norm_type is ≥ 1 or inf."""
+    if not max_norm > 0:
+        raise ValueError(f"max_norm must be > 0, got {max_norm}")
+    if not (norm_type == float("inf") or norm_type >= 1):
+        raise ValueError(f"norm_type must be ≥ 1 or inf, got {norm_type}")
+
+
 def clip_grad_norm(
     grads: Grads, max_norm: float, norm_type: float = 2.0, eps: float = 1e-6
 ) -> tuple[Grads, float]:
@@ -766,10 +779,7 @@ def clip_grad_norm(
         clipped: the same kind of container (dict → dict, else list), new arrays.
         total_norm: the global norm *before* clipping (a float).
     """
-    if max_norm <= 0:
-        raise ValueError(f"max_norm must be > 0, got {max_norm}")
-    if not (norm_type == float("inf") or norm_type >= 1):
-        raise ValueError(f"norm_type must be ≥ 1 or inf, got {norm_type}")
+    check_clip_args(max_norm, norm_type)
     named = isinstance(grads, Mapping)
     arrays = [np.asarray(g) for g in (grads.values() if named else grads)]
     if not arrays:
@@ -795,6 +805,19 @@ class CausalConvCache(NamedTuple):
     dilation: int
 
 
+def check_causal_conv_args(x, w, b, dilation: int) -> int:
+    """The dilation as an int, or a ValueError naming the argument with the wrong shape or value."""
+    if x.ndim != 3:
+        raise ValueError(f"causal_conv1d_forward: x has shape {tuple(x.shape)}; expected (N, C, T)")
+    if w.ndim != 3 or w.shape[1] != x.shape[1]:
+        raise ValueError(f"causal_conv1d_forward: w has shape {tuple(w.shape)}; expected (F, C, K) with C = {x.shape[1]} as in x")
+    if tuple(b.shape) != (w.shape[0],):
+        raise ValueError(f"causal_conv1d_forward: b has shape {tuple(b.shape)}; expected ({w.shape[0]},), one per filter")
+    if isinstance(dilation, bool) or int(dilation) != dilation or dilation < 1:
+        raise ValueError(f"causal_conv1d_forward: dilation must be an integer ≥ 1, got {dilation}")
+    return int(dilation)
+
+
 def causal_conv1d_forward(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, dilation: int = 1
 ) -> tuple[np.ndarray, CausalConvCache]:
@@ -815,15 +838,7 @@ def causal_conv1d_forward(
         out: (N, F, T); cache: :class:`CausalConvCache`.
     """
     x, w, b = np.asarray(x), np.asarray(w), np.asarray(b)
-    if x.ndim != 3:
-        raise ValueError(f"causal_conv1d_forward: x has shape {x.shape}; expected (N, C, T)")
-    if w.ndim != 3 or w.shape[1] != x.shape[1]:
-        raise ValueError(f"causal_conv1d_forward: w has shape {w.shape}; expected (F, C, K) with C = {x.shape[1]} as in x")
-    if b.shape != (w.shape[0],):
-        raise ValueError(f"causal_conv1d_forward: b has shape {b.shape}; expected ({w.shape[0]},), one per filter")
-    if int(dilation) != dilation or dilation < 1:
-        raise ValueError(f"causal_conv1d_forward: dilation must be an integer ≥ 1, got {dilation}")
-    dilation = int(dilation)
+    dilation = check_causal_conv_args(x, w, b, dilation)
     dtype = _float_dtype(x, w, b)
     n, _, t_len = x.shape
     k_size = w.shape[2]
