@@ -37,17 +37,18 @@ CELLS = {"rnn": (nn.RNN, twins.RNN), "lstm": (nn.LSTM, twins.LSTM), "gru": (nn.G
 class LMConfig:
     """Sizes and training settings of a character model.
 
-    The defaults fit lecture 10's notebook budget on 2 CPU cores (≈ 20 s of training);
-    :meth:`for_device` scales them up on a GPU.
+    The defaults fit lecture 10's notebook budget on 2 CPU cores: about 11 s of one core's time
+    for 400 steps, reaching ≈ 2.6 bits per character on the held-out sonnets against 4.5 for the
+    unigram baseline. :meth:`for_device` scales them up on a GPU.
     """
 
     embed_dim: int = 32
-    hidden_size: int = 192
+    hidden_size: int = 128
     num_layers: int = 1
     cell: str = "lstm"
     seq_len: int = 64
     batch_size: int = 32
-    steps: int = 500
+    steps: int = 400
     lr: float = 5e-3
     clip: float = 1.0
     eval_every: int = 100
@@ -68,7 +69,7 @@ class CharLM(nn.Module):
     state being what the recurrent layers return (h_n, or (h_n, c_n) for the LSTM), to carry on.
     """
 
-    def __init__(self, vocab_size: int, embed_dim: int = 32, hidden_size: int = 192, num_layers: int = 1,
+    def __init__(self, vocab_size: int, embed_dim: int = 32, hidden_size: int = 128, num_layers: int = 1,
                  cell: str = "lstm", twin: bool = False) -> None:
         super().__init__()
         if cell not in CELLS:

@@ -241,11 +241,16 @@ def gradient_flow_explorer(radius: float = 0.9, cell: str = "tanh", init: str = 
     status = widgets.HTML()
     out = widgets.Output(layout=widgets.Layout(min_height="320px"))
 
+    references: dict[tuple, dict[str, np.ndarray]] = {}  # the faint curves depend on the cell, not on ρ
+
     def update(_: Any = None) -> None:
         w_forget.disabled = w_cell.value != "lstm"
         kw = dict(steps=steps, hidden=hidden, cell=w_cell.value, init=w_init.value, forget_bias=float(w_forget.value))
         norms = gradient_norms(float(w_radius.value), **kw)
-        refs = {f"ρ={r:g}": gradient_norms(r, **kw) for r in (0.5, 1.0, 1.5)}
+        key = tuple(kw.values())
+        if key not in references:
+            references[key] = {f"ρ={r:g}": gradient_norms(r, **kw) for r in (0.5, 1.0, 1.5)}
+        refs = references[key]
         fig = Figure(figsize=(7, 3.8), layout="constrained")
         plot_gradient_norms(fig.add_subplot(), norms, float(w_radius.value), CELLS[w_cell.value], refs)
         status.value = (f"{CELLS[w_cell.value]}, ρ = {w_radius.value:.2f}: <b>{regime(norms)}</b>; the gradient "
