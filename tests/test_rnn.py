@@ -437,6 +437,8 @@ def test_bad_inputs_get_clear_errors() -> None:
         rnn_forward(x[:, 0], h0, *rnn_p)
     with pytest.raises(ValueError, match=r"x has shape \(2, 3, 4\); expected \(N, D\)"):
         rnn_step_forward(x, h0, *rnn_p)
+    with pytest.raises(ValueError, match="at least one time step"):
+        gru_forward(np.zeros((2, 0, 4)), h0, *params(rng, "gru", 4, 5))
     with pytest.raises(ValueError, match="hidden state has shape"):
         rnn_forward(x, np.zeros((3, 5)), *rnn_p)
     with pytest.raises(ValueError, match="c0 has shape"):

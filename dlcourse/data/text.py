@@ -32,7 +32,7 @@ __all__ = [
     "char_corpus",
     "random_windows",
     "unigram_cross_entropy",
-    "bits",
+    "nats_to_bits",
 ]
 
 SONNETS_FILE = "sonnets.txt"
@@ -141,6 +141,6 @@ def unigram_cross_entropy(train: np.ndarray, val: np.ndarray, vocab_size: int) -
     return float(-log_p[np.asarray(val)].mean())
 
 
-def bits(nats: float) -> float:
+def nats_to_bits(nats: float) -> float:
     """nats → bits: divide by ln 2 (a character coded with 1 nat costs 1.44 bits)."""
     return nats / math.log(2)

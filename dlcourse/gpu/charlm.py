@@ -3,7 +3,7 @@ character against the unigram baseline, and sample from it with a temperature.
 
     result = train_char_lm()                       # sizes from LMConfig.for_device(): small on a CPU
     print(result.summary())                        # validation bits/char vs the unigram baseline
-    sample(result.model, result.vocab, "Shall I", 200, temperature=0.8)
+    sample_text(result.model, result.vocab, "Shall I", 200, temperature=0.8)
 
 The model is embedding → recurrent layers → linear read-out to one logit per character, trained
 with cross-entropy on random windows (teacher forcing: the input is the text, the target the text
@@ -24,11 +24,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from dlcourse.data.text import CharCorpus, CharVocab, bits, char_corpus, random_windows, unigram_cross_entropy
+from dlcourse.data.text import CharCorpus, CharVocab, char_corpus, nats_to_bits, random_windows, unigram_cross_entropy
 from dlcourse.gpu import rnn as twins
 from dlcourse.gpu.device import default_device
 
-__all__ = ["LMConfig", "CharLM", "LMResult", "train_char_lm", "evaluate_char_lm", "next_char_probs", "sample"]
+__all__ = ["LMConfig", "CharLM", "LMResult", "train_char_lm", "evaluate_char_lm", "next_char_probs", "sample_text"]
 
 CELLS = {"rnn": (nn.RNN, twins.RNN), "lstm": (nn.LSTM, twins.LSTM), "gru": (nn.GRU, twins.GRU)}
 
@@ -105,11 +105,11 @@ class LMResult:
 
     @property
     def val_bits(self) -> float:
-        return bits(self.val_nats)
+        return nats_to_bits(self.val_nats)
 
     @property
     def unigram_bits(self) -> float:
-        return bits(self.unigram_nats)
+        return nats_to_bits(self.unigram_nats)
 
     def summary(self) -> str:
         """One line: validation bits/char against the unigram baseline, and the time it took."""
@@ -209,7 +209,7 @@ def _prime(model: CharLM, vocab: CharVocab, prompt: str) -> tuple[torch.Tensor, 
 
 def _probs(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     if not temperature > 0:
-        raise ValueError(f"temperature must be > 0 (use sample(..., temperature=0) for greedy), got {temperature}")
+        raise ValueError(f"temperature must be > 0 (use sample_text(..., temperature=0) for greedy), got {temperature}")
     return torch.softmax(logits.double() / temperature, dim=-1)
 
 
@@ -221,7 +221,7 @@ def next_char_probs(model: CharLM, vocab: CharVocab, prompt: str, temperature: f
 
 
 @torch.no_grad()
-def sample(model: CharLM, vocab: CharVocab, prompt: str = "", length: int = 200, temperature: float = 1.0,
+def sample_text(model: CharLM, vocab: CharVocab, prompt: str = "", length: int = 200, temperature: float = 1.0,
            seed: int = 0) -> str:
     """``length`` characters drawn one at a time from softmax(logits / T), each fed back as the next input.
 

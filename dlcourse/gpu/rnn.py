@@ -27,6 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from dlcourse.ref import rnn as _ref
 from dlcourse.ref.rnn import (
     NONLINEARITIES,
     CausalConvCache,
@@ -46,24 +47,7 @@ from dlcourse.ref.rnn import (
 )
 
 __all__ = [
-    "rnn_step_forward",
-    "rnn_step_backward",
-    "rnn_forward",
-    "rnn_backward",
-    "lstm_step_forward",
-    "lstm_step_backward",
-    "lstm_forward",
-    "lstm_backward",
-    "gru_step_forward",
-    "gru_step_backward",
-    "gru_forward",
-    "gru_backward",
-    "embedding_forward",
-    "embedding_backward",
-    "clip_grad_norm",
-    "causal_conv1d_forward",
-    "causal_conv1d_backward",
-    "receptive_field",
+    *_ref.__all__,  # every name of the reference, as its twin
     "RNNFunction",
     "LSTMFunction",
     "GRUFunction",

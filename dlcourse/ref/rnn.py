@@ -18,14 +18,15 @@ Conventions are PyTorch's, so weights copy straight into ``nn.RNN``/``nn.LSTM``/
 
 Every layer follows the forward/backward contract ``out, cache = f_forward(...)``,
 ``grads = f_backward(dout, cache)``; the step functions are the lesson, the sequence functions
-are written for speed with the same cell code (see :func:`lstm_forward`). Float32 inputs stay
-float32; integer inputs are promoted to float64.
+are written for speed with the same cell code (see :func:`lstm_forward`) and keep their caches
+time-major, (T, N, ·). Float32 inputs stay float32; integer inputs are promoted to float64.
+The ``check_*`` helpers (not exported) validate shapes for this module and its PyTorch twin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple, Union
+from typing import Any, NamedTuple, Union
 
 import numpy as np
 
@@ -52,6 +53,7 @@ __all__ = [
 
 NONLINEARITIES = ("tanh", "relu")
 Grads = Union[Mapping[str, np.ndarray], Sequence[np.ndarray]]
+Shaped = Any  # an ndarray or a torch.Tensor: the check_* helpers read .shape, .ndim, .dtype only
 
 
 # --------------------------------------------------------------------------- input checks
@@ -62,7 +64,8 @@ def _float_dtype(*arrays: np.ndarray) -> np.dtype:
     return np.result_type(*arrays, np.float32)
 
 
-def check_cell_shapes(kind: str, gates: int, x, h, w_ih, w_hh, b_ih, b_hh, sequence: bool) -> None:
+def check_cell_shapes(kind: str, gates: int, x: Shaped, h: Shaped, w_ih: Shaped, w_hh: Shaped, b_ih: Shaped,
+                      b_hh: Shaped, sequence: bool) -> None:
     """Raise a ValueError naming the argument whose shape is wrong (arrays or tensors alike).
 
     x is (N, D) for a step and (N, T, D) for a sequence; h is (N, H); the weights are as in the
@@ -71,6 +74,8 @@ def check_cell_shapes(kind: str, gates: int, x, h, w_ih, w_hh, b_ih, b_hh, seque
     x_form = "(N, T, D)" if sequence else "(N, D)"
     if x.ndim != (3 if sequence else 2):
         raise ValueError(f"{kind}: x has shape {tuple(x.shape)}; expected {x_form}")
+    if sequence and x.shape[1] < 1:
+        raise ValueError(f"{kind}: x has shape {tuple(x.shape)}: a sequence needs at least one time step")
     if h.ndim != 2 or h.shape[0] != x.shape[0]:
         raise ValueError(f"{kind}: the hidden state has shape {tuple(h.shape)}; expected (N, H) with N = {x.shape[0]} as in x")
     d, hid = x.shape[-1], h.shape[1]
@@ -83,14 +88,14 @@ def check_cell_shapes(kind: str, gates: int, x, h, w_ih, w_hh, b_ih, b_hh, seque
                              f"for D = {d} inputs and H = {hid} hidden units")
 
 
-def check_shape(kind: str, name: str, a, shape: tuple[int, ...]):
+def check_shape(kind: str, name: str, a: Shaped, shape: tuple[int, ...]) -> Shaped:
     """``a`` itself if its shape is ``shape``, else a ValueError saying both."""
     if tuple(a.shape) != tuple(shape):
         raise ValueError(f"{kind}: {name} has shape {tuple(a.shape)}; expected {tuple(shape)}")
     return a
 
 
-def _cell_args(kind: str, gates: int, *arrays, sequence: bool) -> tuple[np.ndarray, ...]:
+def _cell_args(kind: str, gates: int, *arrays: np.ndarray, sequence: bool) -> tuple[np.ndarray, ...]:
     """(x, h, w_ih, w_hh, b_ih, b_hh) as arrays of one float dtype, their shapes checked."""
     arrays = [np.asarray(a) for a in arrays]
     dtype = _float_dtype(*arrays)
@@ -695,7 +700,7 @@ class EmbeddingCache(NamedTuple):
     dtype: np.dtype
 
 
-def check_embedding_args(idx, w, integer: bool) -> None:
+def check_embedding_args(idx: Shaped, w: Shaped, integer: bool) -> None:
     """ValueError unless w is (V, D) and idx holds integers in [0, V) (arrays or tensors)."""
     if w.ndim != 2:
         raise ValueError(f"embedding_forward: w has shape {tuple(w.shape)}; expected (V, D), one row per token")
@@ -805,7 +810,7 @@ class CausalConvCache(NamedTuple):
     dilation: int
 
 
-def check_causal_conv_args(x, w, b, dilation: int) -> int:
+def check_causal_conv_args(x: Shaped, w: Shaped, b: Shaped, dilation: int) -> int:
     """The dilation as an int, or a ValueError naming the argument with the wrong shape or value."""
     if x.ndim != 3:
         raise ValueError(f"causal_conv1d_forward: x has shape {tuple(x.shape)}; expected (N, C, T)")

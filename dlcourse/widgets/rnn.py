@@ -275,7 +275,7 @@ def temperature_sampler(model: Any, vocab: Any, prompt: str = "Shall I compare t
     import ipywidgets as widgets
     from matplotlib.figure import Figure
 
-    from dlcourse.gpu.charlm import next_char_probs, sample
+    from dlcourse.gpu.charlm import next_char_probs, sample_text
 
     style = {"description_width": "100px"}
     w_t = widgets.FloatLogSlider(value=temperature, base=10, min=np.log10(0.05), max=np.log10(5.0), step=0.05,
@@ -291,7 +291,7 @@ def temperature_sampler(model: Any, vocab: Any, prompt: str = "Shall I compare t
         probs = next_char_probs(model, vocab, prompt, t)
         fig = Figure(figsize=(7, 3.4), layout="constrained")
         plot_next_char(fig.add_subplot(), probs, vocab.chars, t, top, prompt)
-        drawn = sample(model, vocab, prompt, length, t, int(w_seed.value))
+        drawn = sample_text(model, vocab, prompt, length, t, int(w_seed.value))
         text.value = (f"<pre style='white-space: pre-wrap'><b>{html.escape(prompt)}</b>"
                       f"{html.escape(drawn[len(prompt):])}</pre>")
         _render(out, fig)
