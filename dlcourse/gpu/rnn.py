@@ -29,7 +29,6 @@ from torch import nn
 
 from dlcourse.ref import rnn as _ref
 from dlcourse.ref.rnn import (
-    NONLINEARITIES,
     CausalConvCache,
     EmbeddingCache,
     GRUCache,
@@ -42,6 +41,7 @@ from dlcourse.ref.rnn import (
     check_cell_shapes,
     check_clip_args,
     check_embedding_args,
+    check_nonlinearity,
     check_shape,
     receptive_field,
 )
@@ -76,11 +76,6 @@ def _cell_args(kind: str, gates: int, *tensors: Tensor, sequence: bool) -> tuple
     if not dtype.is_floating_point:
         dtype = torch.float64
     return tuple(t.to(dtype) for t in tensors)
-
-
-def _check_nonlinearity(nonlinearity: str) -> None:
-    if nonlinearity not in NONLINEARITIES:
-        raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
 
 
 def _weight_grads(da_x: Tensor, da_h: Tensor, x: Tensor, h_prev: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -127,7 +122,7 @@ def _phi_backward(dh: Tensor, h: Tensor, nonlinearity: str) -> Tensor:
 def rnn_step_forward(x: Tensor, h_prev: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor,
                      nonlinearity: str = "tanh") -> tuple[Tensor, RNNStepCache]:
     """h' = φ(x w_ihᵀ + b_ih + h w_hhᵀ + b_hh): x (N, D), h_prev (N, H), w_ih (H, D), w_hh (H, H) → (N, H)."""
-    _check_nonlinearity(nonlinearity)
+    check_nonlinearity(nonlinearity)
     x, h_prev, w_ih, w_hh, b_ih, b_hh = _cell_args("rnn_step_forward", 1, x, h_prev, w_ih, w_hh, b_ih, b_hh,
                                                    sequence=False)
     h_next = _phi(x @ w_ih.T + b_ih + h_prev @ w_hh.T + b_hh, nonlinearity)
@@ -146,7 +141,7 @@ def rnn_step_backward(dh_next: Tensor, cache: RNNStepCache) -> tuple[Tensor, ...
 def rnn_forward(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor,
                 nonlinearity: str = "tanh") -> tuple[Tensor, RNNCache]:
     """The RNN over x (N, T, D) from h0 (N, H) → h (N, T, H); cache as :class:`RNNCache`."""
-    _check_nonlinearity(nonlinearity)
+    check_nonlinearity(nonlinearity)
     x, h0, w_ih, w_hh, b_ih, b_hh = _cell_args("rnn_forward", 1, x, h0, w_ih, w_hh, b_ih, b_hh, sequence=True)
     x_tm = _time_major(x)
     h = _input_side(x_tm, w_ih, b_ih + b_hh)
@@ -538,7 +533,7 @@ class RNN(_Recurrent):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  batch_first: bool = False) -> None:
-        _check_nonlinearity(nonlinearity)
+        check_nonlinearity(nonlinearity)
         super().__init__(input_size, hidden_size, num_layers, batch_first)
         self.nonlinearity = nonlinearity
 

@@ -249,7 +249,8 @@ def _phi_backward(dh: np.ndarray, h: np.ndarray, nonlinearity: str) -> np.ndarra
     return dh * (h > 0)
 
 
-def _check_nonlinearity(nonlinearity: str) -> None:
+def check_nonlinearity(nonlinearity: str) -> None:
+    """ValueError unless ``nonlinearity`` is one of :data:`NONLINEARITIES`."""
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
 
@@ -275,7 +276,7 @@ def rnn_step_forward(
         h_next: (N, H).
         cache: :class:`RNNStepCache` (x, h_prev, w_ih, w_hh, h_next, nonlinearity).
     """
-    _check_nonlinearity(nonlinearity)
+    check_nonlinearity(nonlinearity)
     x, h_prev, w_ih, w_hh, b_ih, b_hh = _cell_args("rnn_step_forward", 1, x, h_prev, w_ih, w_hh, b_ih, b_hh, sequence=False)
     h_next = _phi_into(x @ w_ih.T + b_ih + h_prev @ w_hh.T + b_hh, nonlinearity)
     return h_next, RNNStepCache(x, h_prev, w_ih, w_hh, h_next, nonlinearity)
@@ -316,7 +317,7 @@ def rnn_forward(
         h: (N, T, H) every hidden state h_1 … h_T (h[:, -1] is the final one, ``nn.RNN``'s h_n).
         cache: :class:`RNNCache`.
     """
-    _check_nonlinearity(nonlinearity)
+    check_nonlinearity(nonlinearity)
     x, h0, w_ih, w_hh, b_ih, b_hh = _cell_args("rnn_forward", 1, x, h0, w_ih, w_hh, b_ih, b_hh, sequence=True)
     x_tm = _time_major(x)
     # The input side of every step in one matrix product; only h w_hhᵀ is left inside the loop.
