@@ -5,7 +5,8 @@
 - the autograd Functions' written-out backward passes agree with ``torch.autograd.gradcheck``;
 - :class:`RNN`, :class:`LSTM`, :class:`GRU` with weights copied by ``load_state_dict`` equal
   ``nn.RNN``/``nn.LSTM``/``nn.GRU`` (outputs, final states and every gradient; stacked layers,
-  both layouts) on the CPU, and on CUDA when present (``cuda`` marker, skipped without a GPU);
+  both layouts) on the CPU, and on CUDA when present (conftest's ``device`` fixture: marker
+  ``cuda``, skipped without a GPU);
 - the character model trains below the unigram baseline, and sampling is reproducible.
 """
 
@@ -16,18 +17,14 @@ import inspect
 import numpy as np
 import pytest
 
-from dlcourse.data.text import CharVocab, char_corpus, load_sonnets, nats_to_bits, random_windows, unigram_cross_entropy
+from dlcourse.data.text import CharVocab, char_corpus, load_sonnets
 from dlcourse.ref import rnn as R
+from dlcourse.ref.rnn import nats_to_bits, random_windows, unigram_cross_entropy
 
 torch = pytest.importorskip("torch")
 G = pytest.importorskip("dlcourse.gpu.rnn")
 from dlcourse.gpu import charlm  # noqa: E402
 
-DEVICES = [
-    pytest.param("cpu", id="cpu"),
-    pytest.param("cuda", id="cuda", marks=[pytest.mark.cuda, pytest.mark.skipif(
-        not torch.cuda.is_available(), reason="no CUDA device (torch.cuda.is_available() is False)")]),
-]
 PRECISION = {"float64": (torch.float64, np.float64, 1e-10), "float32": (torch.float32, np.float32, 1e-4)}
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
@@ -56,10 +53,9 @@ def test_every_ref_name_has_a_twin_with_the_same_parameters() -> None:
         assert [(p.name, p.default) for p in ours] == [(p.name, p.default) for p in theirs], name
 
 
-@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("prec", list(PRECISION))
 @pytest.mark.parametrize("kind", ["rnn", "rnn-relu", "lstm", "gru"])
-def test_twins_equal_the_reference(device: str, prec: str, kind: str) -> None:
+def test_twins_equal_the_reference(device: torch.device, prec: str, kind: str) -> None:
     dtype, np_dtype, tol = PRECISION[prec]
     kind, nonlinearity = ("rnn", "relu") if kind == "rnn-relu" else (kind, "tanh")
     extra = {"nonlinearity": nonlinearity} if kind == "rnn" else {}
@@ -80,11 +76,11 @@ def test_twins_equal_the_reference(device: str, prec: str, kind: str) -> None:
         out_r, cache_r = getattr(R, f"{kind}_forward")(x, h0, *p, **extra)
         out_g, cache_g = getattr(G, f"{kind}_forward")(T(x), T(h0), *map(T, p), **extra)
         grads_r, grads_g = getattr(R, f"{kind}_backward")(dout, cache_r), getattr(G, f"{kind}_backward")(T(dout), cache_g)
-    assert out_g.device.type == device and out_g.dtype == dtype and out_g.is_contiguous()
+    assert out_g.device.type == device.type and out_g.dtype == dtype and out_g.is_contiguous()
     close(out_g, out_r, tol)
     assert len(grads_g) == len(grads_r)
     for a, b in zip(grads_g, grads_r):
-        assert a.device.type == device and a.dtype == dtype
+        assert a.device.type == device.type and a.dtype == dtype
         close(a, b, tol)
     # one step
     if kind == "lstm":
@@ -102,8 +98,7 @@ def test_twins_equal_the_reference(device: str, prec: str, kind: str) -> None:
         close(a, b, tol)
 
 
-@pytest.mark.parametrize("device", DEVICES)
-def test_embedding_clipping_and_causal_conv_twins(device: str) -> None:
+def test_embedding_clipping_and_causal_conv_twins(device: torch.device) -> None:
     rng = np.random.default_rng(1)
     T = lambda a: torch.tensor(a, device=device)  # noqa: E731
     w, idx = rng.standard_normal((6, 3)), np.array([[0, 2, 2], [5, 2, 0]])
@@ -165,10 +160,9 @@ def test_functions_pass_gradcheck() -> None:
 # ---------------------------------------------------------------- modules equal to PyTorch's
 
 
-@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("kind", ["rnn", "rnn-relu", "lstm", "gru"])
 @pytest.mark.parametrize("batch_first", [False, True], ids=["time-major", "batch-first"])
-def test_modules_equal_torch_with_copied_weights(device: str, kind: str, batch_first: bool) -> None:
+def test_modules_equal_torch_with_copied_weights(device: torch.device, kind: str, batch_first: bool) -> None:
     torch.manual_seed(0)
     kind, extra = ("rnn", {"nonlinearity": "relu"}) if kind == "rnn-relu" else (kind, {})
     theirs_cls, ours_cls = {"rnn": (torch.nn.RNN, G.RNN), "lstm": (torch.nn.LSTM, G.LSTM),
@@ -236,33 +230,34 @@ def test_char_lm_learns_below_the_unigram_baseline() -> None:
     config = charlm.LMConfig(embed_dim=16, hidden_size=64, steps=120, batch_size=16, seq_len=32, lr=1e-2,
                              eval_every=60)
     seen = []
-    result = charlm.train_char_lm(config=config, device="cpu", seed=0, callback=lambda s, l: seen.append(s))
+    corpus = char_corpus()
+    result = charlm.train_char_lm(corpus, config, device="cpu", seed=0, callback=lambda s, l: seen.append(s))
     assert seen == list(range(1, 121)) and result.val_steps == [60, 120]
-    assert result.unigram_bits == pytest.approx(nats_to_bits(unigram_cross_entropy(char_corpus().train, char_corpus().val, 61)))
+    assert result.unigram_bits == pytest.approx(nats_to_bits(unigram_cross_entropy(corpus.train, corpus.val, 61)))
     assert result.val_bits < result.unigram_bits - 0.5, result.summary()
     assert np.mean(result.train_loss[-20:]) < np.mean(result.train_loss[:20])
     assert "bits/char" in result.summary()
     # The same seed gives the same run.
-    again = charlm.train_char_lm(config=charlm.LMConfig(embed_dim=16, hidden_size=64, steps=5, batch_size=16,
-                                                        seq_len=32), device="cpu", seed=3)
-    again2 = charlm.train_char_lm(config=again.config, device="cpu", seed=3)
+    again = charlm.train_char_lm(corpus, charlm.LMConfig(embed_dim=16, hidden_size=64, steps=5, batch_size=16,
+                                                         seq_len=32), device="cpu", seed=3)
+    again2 = charlm.train_char_lm(corpus, again.config, device="cpu", seed=3)
     assert again.train_loss == again2.train_loss
 
 
-@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-def test_char_lm_twin_layers_train_like_torchs(device: str, cell: str) -> None:
+def test_char_lm_twin_layers_train_like_torchs(device: torch.device, cell: str) -> None:
     """With the course's recurrent layers the model computes the same losses, step for step.
 
     On CUDA, PyTorch's layers run cuDNN, which may use TF32 arithmetic: a looser tolerance there.
     """
     config = charlm.LMConfig(embed_dim=8, hidden_size=16, cell=cell, steps=3, batch_size=4, seq_len=8)
-    ours = charlm.train_char_lm(config=config, device=device, seed=1, twin=True)
-    theirs = charlm.train_char_lm(config=config, device=device, seed=1, twin=False)
-    assert ours.device.type == device and next(ours.model.parameters()).device.type == device
-    np.testing.assert_allclose(ours.train_loss, theirs.train_loss, rtol=1e-5 if device == "cpu" else 2e-3)
-    assert charlm.sample_text(ours.model, ours.vocab, "O", 5, seed=2) == charlm.sample_text(ours.model, ours.vocab, "O", 5,
-                                                                                             seed=2)
+    corpus = char_corpus()
+    ours = charlm.train_char_lm(corpus, config, device=device, seed=1, twin=True)
+    theirs = charlm.train_char_lm(corpus, config, device=device, seed=1, twin=False)
+    assert ours.device == device and next(ours.model.parameters()).device.type == device.type
+    np.testing.assert_allclose(ours.train_loss, theirs.train_loss, rtol=1e-5 if device.type == "cpu" else 2e-3)
+    assert ours.sample("O", 5, seed=2) == charlm.sample_text(ours.model, ours.vocab, "O", 5, seed=2)
+    np.testing.assert_array_equal(ours.next_char_probs("O"), charlm.next_char_probs(ours.model, ours.vocab, "O"))
 
 
 def test_sampling_is_reproducible_and_temperature_controls_it() -> None:

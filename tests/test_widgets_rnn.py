@@ -141,12 +141,12 @@ def test_gradient_flow_explorer_builds_headless_and_reacts() -> None:
 def test_temperature_sampler_builds_headless_and_reacts() -> None:
     torch = pytest.importorskip("torch")
     from dlcourse.data.text import char_corpus
-    from dlcourse.gpu.charlm import CharLM
+    from dlcourse.gpu.charlm import CharLM, LMConfig, LMResult
 
     torch.manual_seed(0)
     corpus = char_corpus()
-    model = CharLM(len(corpus.vocab), 8, 16)
-    box = wr.temperature_sampler(model, corpus.vocab, prompt="Shall I", length=30)
+    lm = LMResult(CharLM(len(corpus.vocab), 8, 16), corpus.vocab, LMConfig(), torch.device("cpu"))
+    box = wr.temperature_sampler(lm, prompt="Shall I", length=30)
     (out,) = find(box, "Output")
     (text,) = find(box, "HTML")
     assert images_in(out) == 1 and "<b>Shall I</b>" in text.value

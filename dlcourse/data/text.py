@@ -8,17 +8,16 @@ and one typo fixed (the file's ``#`` header says so too, and :func:`load_sonnets
 
 - :func:`load_sonnets`: the text; :class:`CharVocab`: characters ↔ integer ids;
 - :func:`char_corpus`: text, vocabulary and a train/validation split by position (the last
-  sonnets are held out, so validation text was never seen, not even in overlapping windows);
-- :func:`random_windows`: a batch of (input, next-character target) windows, from a seeded rng;
-- :func:`unigram_cross_entropy`: the baseline a language model must beat: the validation
-  characters coded with the training set's character frequencies, in nats per character.
+  sonnets are held out, so validation text was never seen, not even in overlapping windows).
+
+Training windows and the unigram baseline are computations, not data: they live in
+:mod:`dlcourse.ref.rnn` (``random_windows``, ``unigram_cross_entropy``, ``nats_to_bits``).
 
 Importing this module imports NumPy and the standard library only.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from importlib import resources
 
@@ -30,9 +29,6 @@ __all__ = [
     "CharVocab",
     "CharCorpus",
     "char_corpus",
-    "random_windows",
-    "unigram_cross_entropy",
-    "nats_to_bits",
 ]
 
 SONNETS_FILE = "sonnets.txt"
@@ -105,42 +101,3 @@ def char_corpus(text: str | None = None, val_fraction: float = 0.1) -> CharCorpu
         cut = line_start
     cut = min(max(cut, 2), len(text) - 2)
     return CharCorpus(text, vocab, ids[:cut], ids[cut:])
-
-
-def random_windows(
-    ids: np.ndarray, seq_len: int, batch_size: int, rng: np.random.Generator | int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """``batch_size`` random windows of a 1-D id sequence, each with its next-character targets.
-
-    Args:
-        ids: (L,) int ids, L ≥ seq_len + 1.
-        seq_len: T, characters per window.
-        rng: a Generator (advanced), an int seed, or None.
-
-    Returns:
-        x: (B, T) int64, x[b] = ids[s_b : s_b + T]; y: (B, T), y[b] = ids[s_b + 1 : s_b + T + 1].
-    """
-    ids = np.asarray(ids)
-    if ids.ndim != 1 or len(ids) < seq_len + 1:
-        raise ValueError(f"need a 1-D sequence of at least seq_len + 1 = {seq_len + 1} ids, got shape {ids.shape}")
-    starts = np.random.default_rng(rng).integers(0, len(ids) - seq_len, size=batch_size)
-    offsets = starts[:, None] + np.arange(seq_len + 1)
-    windows = ids[offsets]
-    return windows[:, :-1].astype(np.int64), windows[:, 1:].astype(np.int64)
-
-
-def unigram_cross_entropy(train: np.ndarray, val: np.ndarray, vocab_size: int) -> float:
-    """−(1/|val|) Σ_t log p(val_t), p the training set's character frequencies, in nats per character.
-
-    What a model scores that knows how often each character occurs but ignores all context.
-    Counts get add-one (Laplace) smoothing, so a character missing from the training part costs
-    a finite amount.
-    """
-    counts = np.bincount(np.asarray(train), minlength=vocab_size).astype(np.float64) + 1.0
-    log_p = np.log(counts / counts.sum())
-    return float(-log_p[np.asarray(val)].mean())
-
-
-def nats_to_bits(nats: float) -> float:
-    """nats → bits: divide by ln 2 (a character coded with 1 nat costs 1.44 bits)."""
-    return nats / math.log(2)

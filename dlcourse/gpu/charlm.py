@@ -1,9 +1,10 @@
 """A character-level language model in PyTorch: train it on the Sonnets, measure it in bits per
 character against the unigram baseline, and sample from it with a temperature.
 
-    result = train_char_lm()                       # sizes from LMConfig.for_device(): small on a CPU
+    from dlcourse.data.text import char_corpus
+    result = train_char_lm(char_corpus())          # sizes from LMConfig.for_device(): small on a CPU
     print(result.summary())                        # validation bits/char vs the unigram baseline
-    sample_text(result.model, result.vocab, "Shall I", 200, temperature=0.8)
+    result.sample("Shall I", 200, temperature=0.8)
 
 The model is embedding → recurrent layers → linear read-out to one logit per character, trained
 with cross-entropy on random windows (teacher forcing: the input is the text, the target the text
@@ -24,9 +25,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from dlcourse.data.text import CharCorpus, CharVocab, char_corpus, nats_to_bits, random_windows, unigram_cross_entropy
 from dlcourse.gpu import rnn as twins
 from dlcourse.gpu.device import default_device
+from dlcourse.ref.rnn import nats_to_bits, random_windows, unigram_cross_entropy
+
+# The corpus and vocabulary come from dlcourse.data.text (a layer above this one, so not imported
+# here): a corpus is anything with .train and .val (1-D int64 ids) and .vocab; a vocabulary is
+# anything with len(), .chars, .encode(str) -> ids and .decode(ids) -> str.
+Corpus = Any
+Vocab = Any
 
 __all__ = ["LMConfig", "CharLM", "LMResult", "train_char_lm", "evaluate_char_lm", "next_char_probs", "sample_text"]
 
@@ -37,7 +44,7 @@ CELLS = {"rnn": (nn.RNN, twins.RNN), "lstm": (nn.LSTM, twins.LSTM), "gru": (nn.G
 class LMConfig:
     """Sizes and training settings of a character model.
 
-    The defaults fit lecture 10's notebook budget on 2 CPU cores: about 11 s of one core's time
+    The defaults fit lecture 10's notebook budget on 2 CPU cores: about 10 s of one core's time
     for 400 steps, reaching ≈ 2.6 bits per character on the held-out sonnets against 4.5 for the
     unigram baseline. :meth:`for_device` scales them up on a GPU.
     """
@@ -88,7 +95,7 @@ class LMResult:
     """What :func:`train_char_lm` returns. Losses are mean cross-entropies in nats per character."""
 
     model: CharLM
-    vocab: CharVocab
+    vocab: Vocab
     config: LMConfig
     device: torch.device
     steps: list[int] = field(default_factory=list)
@@ -110,6 +117,14 @@ class LMResult:
     @property
     def unigram_bits(self) -> float:
         return nats_to_bits(self.unigram_nats)
+
+    def next_char_probs(self, prompt: str, temperature: float = 1.0) -> np.ndarray:
+        """:func:`next_char_probs` of this model: (V,) probabilities of the character after ``prompt``."""
+        return next_char_probs(self.model, self.vocab, prompt, temperature)
+
+    def sample(self, prompt: str = "", length: int = 200, temperature: float = 1.0, seed: int = 0) -> str:
+        """:func:`sample_text` from this model: the prompt and ``length`` sampled characters."""
+        return sample_text(self.model, self.vocab, prompt, length, temperature, seed)
 
     def summary(self) -> str:
         """One line: validation bits/char against the unigram baseline, and the time it took."""
@@ -146,7 +161,7 @@ def evaluate_char_lm(model: CharLM, ids: np.ndarray, seq_len: int = 64, streams:
 
 
 def train_char_lm(
-    corpus: CharCorpus | None = None,
+    corpus: Corpus,
     config: LMConfig | None = None,
     device: torch.device | str | None = None,
     seed: int = 0,
@@ -156,7 +171,7 @@ def train_char_lm(
     """Train a :class:`CharLM` with Adam and gradient-norm clipping on random windows of the corpus.
 
     Args:
-        corpus: default :func:`dlcourse.data.text.char_corpus` (the Sonnets, last 10 % held out).
+        corpus: e.g. :func:`dlcourse.data.text.char_corpus` (the Sonnets, last 10 % held out).
         config: default :meth:`LMConfig.for_device` of ``device``.
         device: default :func:`dlcourse.gpu.default_device` (CUDA when present).
         seed: seeds the weights and the windows; the same seed on the same device gives the same run.
@@ -167,7 +182,6 @@ def train_char_lm(
         :class:`LMResult`, validation loss measured every ``config.eval_every`` steps and at the end.
     """
     device = default_device() if device is None else torch.device(device)
-    corpus = char_corpus() if corpus is None else corpus
     config = LMConfig.for_device(device) if config is None else config
     torch.manual_seed(seed)
     model = CharLM(len(corpus.vocab), config.embed_dim, config.hidden_size, config.num_layers, config.cell,
@@ -199,7 +213,7 @@ def train_char_lm(
 
 
 @torch.no_grad()
-def _prime(model: CharLM, vocab: CharVocab, prompt: str) -> tuple[torch.Tensor, Any]:
+def _prime(model: CharLM, vocab: Vocab, prompt: str) -> tuple[torch.Tensor, Any]:
     """Run the prompt through the model: (logits (V,) for the next character, recurrent state)."""
     device = next(model.parameters()).device
     ids = torch.as_tensor(vocab.encode(prompt if prompt else "\n"), device=device)[None]
@@ -214,14 +228,14 @@ def _probs(logits: torch.Tensor, temperature: float) -> torch.Tensor:
 
 
 @torch.no_grad()
-def next_char_probs(model: CharLM, vocab: CharVocab, prompt: str, temperature: float = 1.0) -> np.ndarray:
+def next_char_probs(model: CharLM, vocab: Vocab, prompt: str, temperature: float = 1.0) -> np.ndarray:
     """softmax(logits / T) (V,) of the character after ``prompt`` (an empty prompt means after a newline)."""
     logits, _ = _prime(model, vocab, prompt)
     return _probs(logits, temperature).cpu().numpy()
 
 
 @torch.no_grad()
-def sample_text(model: CharLM, vocab: CharVocab, prompt: str = "", length: int = 200, temperature: float = 1.0,
+def sample_text(model: CharLM, vocab: Vocab, prompt: str = "", length: int = 200, temperature: float = 1.0,
            seed: int = 0) -> str:
     """``length`` characters drawn one at a time from softmax(logits / T), each fed back as the next input.
 

@@ -15,6 +15,9 @@
   names (``weight_ih_l0``, …), initialisation and ``forward(input, hx)`` of PyTorch's, stacked
   over ``num_layers``; ``m.load_state_dict(torch_lstm.state_dict())`` copies a PyTorch model's
   weights and then both compute the same outputs and gradients.
+
+``receptive_field`` and the language-modelling helpers (``random_windows``,
+``unigram_cross_entropy``, ``nats_to_bits``) are device-free: the reference's own functions.
 """
 
 from __future__ import annotations
@@ -43,7 +46,10 @@ from dlcourse.ref.rnn import (
     check_embedding_args,
     check_nonlinearity,
     check_shape,
+    nats_to_bits,
+    random_windows,
     receptive_field,
+    unigram_cross_entropy,
 )
 
 __all__ = [

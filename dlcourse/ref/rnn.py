@@ -1,5 +1,6 @@
 """Recurrent networks in NumPy: RNN, LSTM and GRU cells unrolled through time (BPTT), embeddings,
-gradient-norm clipping and causal (dilated) 1-D convolution.
+gradient-norm clipping, causal (dilated) 1-D convolution, and the arithmetic of character-level
+language modelling (training windows, the unigram baseline, nats and bits).
 
 Conventions are PyTorch's, so weights copy straight into ``nn.RNN``/``nn.LSTM``/``nn.GRU``:
 
@@ -25,6 +26,7 @@ The ``check_*`` helpers (not exported) validate shapes for this module and its P
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, Union
 
@@ -49,6 +51,9 @@ __all__ = [
     "causal_conv1d_forward",
     "causal_conv1d_backward",
     "receptive_field",
+    "random_windows",
+    "unigram_cross_entropy",
+    "nats_to_bits",
 ]
 
 NONLINEARITIES = ("tanh", "relu")
@@ -887,3 +892,46 @@ def receptive_field(kernel_size: int, dilations: Iterable[int]) -> int:
     With K = 2 and dilations 1, 2, 4, …, 2^{L−1} that is 2^L: exponential in the depth.
     """
     return 1 + sum((kernel_size - 1) * int(d) for d in dilations)
+
+
+# --------------------------------------------------------------------------- character-level language modelling
+
+
+def random_windows(
+    ids: np.ndarray, seq_len: int, batch_size: int, rng: np.random.Generator | int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``batch_size`` random windows of a 1-D id sequence, each with its next-character targets
+    (teacher forcing: the model reads the text and is scored on the text shifted by one).
+
+    Args:
+        ids: (L,) int ids, L ≥ seq_len + 1.
+        seq_len: T, characters per window.
+        rng: a Generator (advanced), an int seed, or None.
+
+    Returns:
+        x: (B, T) int64, x[b] = ids[s_b : s_b + T]; y: (B, T), y[b] = ids[s_b + 1 : s_b + T + 1].
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or len(ids) < seq_len + 1:
+        raise ValueError(f"need a 1-D sequence of at least seq_len + 1 = {seq_len + 1} ids, got shape {ids.shape}")
+    starts = np.random.default_rng(rng).integers(0, len(ids) - seq_len, size=batch_size)
+    offsets = starts[:, None] + np.arange(seq_len + 1)
+    windows = ids[offsets]
+    return windows[:, :-1].astype(np.int64), windows[:, 1:].astype(np.int64)
+
+
+def unigram_cross_entropy(train: np.ndarray, val: np.ndarray, vocab_size: int) -> float:
+    """−(1/|val|) Σ_t log p(val_t), p the training set's character frequencies, in nats per character.
+
+    What a model scores that knows how often each character occurs but ignores all context.
+    Counts get add-one (Laplace) smoothing, so a character missing from the training part costs
+    a finite amount.
+    """
+    counts = np.bincount(np.asarray(train), minlength=vocab_size).astype(np.float64) + 1.0
+    log_p = np.log(counts / counts.sum())
+    return float(-log_p[np.asarray(val)].mean())
+
+
+def nats_to_bits(nats: float) -> float:
+    """nats → bits: divide by ln 2 (a character coded with 1 nat costs 1.44 bits)."""
+    return nats / math.log(2)

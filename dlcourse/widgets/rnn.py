@@ -12,7 +12,8 @@ Three layers, as every widget in the course:
   sample at the chosen temperature).
 
 Every widget draws its first figure before it returns, so a notebook executed headless records
-it. matplotlib, ipywidgets and torch are imported inside the functions that need them.
+it. matplotlib and ipywidgets are imported inside the functions that need them; the temperature
+widget drives a model it is handed, so this module never imports torch.
 """
 
 from __future__ import annotations
@@ -263,19 +264,18 @@ def gradient_flow_explorer(radius: float = 0.9, cell: str = "tanh", init: str = 
     return widgets.VBox([widgets.HBox([w_radius, w_cell]), widgets.HBox([w_init, w_forget]), status, out])
 
 
-def temperature_sampler(model: Any, vocab: Any, prompt: str = "Shall I compare thee", length: int = 200,
-                        temperature: float = 1.0, seed: int = 0, top: int = 15) -> ipywidgets.VBox:
+def temperature_sampler(lm: Any, prompt: str = "Shall I compare thee", length: int = 200, temperature: float = 1.0,
+                        seed: int = 0, top: int = 15) -> ipywidgets.VBox:
     """A temperature slider over a character model: the next-character distribution after
     ``prompt`` and a ``length``-character sample at that temperature.
 
-    model, vocab: a :class:`dlcourse.gpu.charlm.CharLM` and its :class:`dlcourse.data.text.CharVocab`
-    (``train_char_lm``'s ``result.model`` and ``result.vocab``). Controls by description:
-    "temperature T" (logarithmic, 0.05 … 5), "seed"; the button "sample again" draws with the next seed.
+    lm: a trained model with its vocabulary, as :func:`dlcourse.gpu.charlm.train_char_lm` returns
+    it (any object with ``.vocab.chars``, ``.next_char_probs(prompt, T)`` and
+    ``.sample(prompt, length, T, seed)``). Controls by description: "temperature T"
+    (logarithmic, 0.05 … 5), "seed"; the button "sample again" draws with the next seed.
     """
     import ipywidgets as widgets
     from matplotlib.figure import Figure
-
-    from dlcourse.gpu.charlm import next_char_probs, sample_text
 
     style = {"description_width": "100px"}
     w_t = widgets.FloatLogSlider(value=temperature, base=10, min=np.log10(0.05), max=np.log10(5.0), step=0.05,
@@ -288,10 +288,10 @@ def temperature_sampler(model: Any, vocab: Any, prompt: str = "Shall I compare t
 
     def update(_: Any = None) -> None:
         t = float(w_t.value)
-        probs = next_char_probs(model, vocab, prompt, t)
+        probs = lm.next_char_probs(prompt, t)
         fig = Figure(figsize=(7, 3.4), layout="constrained")
-        plot_next_char(fig.add_subplot(), probs, vocab.chars, t, top, prompt)
-        drawn = sample_text(model, vocab, prompt, length, t, int(w_seed.value))
+        plot_next_char(fig.add_subplot(), probs, lm.vocab.chars, t, top, prompt)
+        drawn = lm.sample(prompt, length, t, int(w_seed.value))
         text.value = (f"<pre style='white-space: pre-wrap'><b>{html.escape(prompt)}</b>"
                       f"{html.escape(drawn[len(prompt):])}</pre>")
         _render(out, fig)
