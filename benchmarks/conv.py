@@ -15,7 +15,11 @@ matmul peak (a square GEMM in NumPy of the same dtype). Nothing is asserted abou
 ``--twin`` adds a table for ``dlcourse.gpu.conv2d`` (unfold + matmul with the written-out
 backward) against ``F.conv2d`` in float32, on CUDA when a GPU is present, else on the CPU.
 
-    python benchmarks/conv.py [--quick] [--threads N] [--repeats R] [--twin]
+``--pool-ablation`` times, instead, only NumPy's forward+backward with the im2col scratch buffers
+recycled by ``dlcourse.ref.conv``'s pool and with plain ``np.empty`` in its place, alternating
+within each repeat, and prints the time the pool saves (1 − pooled / fresh) per shape and dtype.
+
+    python benchmarks/conv.py [--quick] [--threads N] [--repeats R] [--twin] [--pool-ablation]
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="threads for BLAS and torch (default: BLAS's)")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--twin", action="store_true", help="also time dlcourse.gpu.conv2d against F.conv2d")
+    parser.add_argument("--pool-ablation", action="store_true", help="time fwd+bwd with and without the buffer pool")
     args = parser.parse_args()
 
     import torch
@@ -92,6 +97,9 @@ def main() -> None:
     target = 0.05 if args.quick else 0.15
 
     with limit:
+        if args.pool_ablation:
+            pool_ablation(threads, repeats, target)
+            return
         print(f"threads: {threads} (NumPy BLAS: {blas[0]['internal_api'] if blas else '?'}, torch {torch.__version__})")
         for dtype, tdtype in ((np.float32, torch.float32), (np.float64, torch.float64)):
             peak = matmul_peak_gflops(dtype, repeats)
@@ -133,6 +141,44 @@ def main() -> None:
             print(f"{'geometric mean':>26} | {'':8} {'':8} {geomean(fr):6.2f} | {'':8} {'':8} {geomean(br):6.2f} |")
         if args.twin:
             twin(repeats, target)
+
+
+def pool_ablation(threads: int, repeats: int, target: float) -> None:
+    """conv_forward + conv_backward with the pool's ``_empty`` and with ``np.empty``, taking turns."""
+    import dlcourse.ref.conv as conv
+
+    pooled = conv._empty
+
+    def fresh(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        return np.empty(shape, dtype)
+
+    print(f"threads: {threads}; fwd+bwd ms, best of {repeats}; saving = 1 - pooled/fresh")
+    print(f"{'N,C,H,W,F,k,pad,stride':>26} {'dtype':>8} | {'pooled':>8} {'fresh':>8} {'saving':>7}")
+    ratios = []
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        for n, c, h, w, f, k, pad, stride in SHAPES:
+            x = rng.standard_normal((n, c, h, w)).astype(dtype)
+            wt = (rng.standard_normal((f, c, k, k)) / math.sqrt(c * k * k)).astype(dtype)
+            b = rng.standard_normal(f).astype(dtype)
+            out, _ = conv.conv_forward(x, wt, b, stride, pad)
+            dout = rng.standard_normal(out.shape).astype(dtype)
+
+            def both(alloc: Callable[..., np.ndarray]) -> Callable[[], object]:
+                def run() -> object:
+                    conv._empty = alloc
+                    try:
+                        return conv.conv_backward(dout, conv.conv_forward(x, wt, b, stride, pad)[1])
+                    finally:
+                        conv._empty = pooled
+
+                return run
+
+            on, off = best_ms([both(pooled), both(fresh)], repeats, target)
+            ratios.append(on / off)
+            print(f"{str((n, c, h, w, f, k, pad, stride)):>26} {np.dtype(dtype).name:>8} | "
+                  f"{on:8.2f} {off:8.2f} {1 - on / off:7.1%}")
+    print(f"{'geometric mean':>26} {'':>8} | {'':8} {'':8} {1 - geomean(ratios):7.1%}")
 
 
 def geomean(r: list[float]) -> float:
