@@ -51,8 +51,10 @@ def best_ms(fns: list[Callable[[], object]], repeats: int, target_s: float) -> l
         once = max(time.perf_counter() - t0, 1e-6)
         inner.append(max(1, int(target_s / once)))
     best = [math.inf] * len(fns)
-    for _ in range(repeats):
-        for k, fn in enumerate(fns):
+    for r in range(repeats):
+        # Every other repeat in reverse order, so that going first (or second) favours no one.
+        order = list(enumerate(fns)) if r % 2 == 0 else list(enumerate(fns))[::-1]
+        for k, fn in order:
             # A pause first: BLAS and OpenMP worker threads spin for a while after a call, and
             # would otherwise steal the cores from the next contestant.
             time.sleep(0.02)
