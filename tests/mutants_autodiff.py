@@ -38,15 +38,16 @@ def student_class(cls: type) -> type:
         return new
 
     attrs: dict[str, Any] = {}
-    for key, value in cls.__dict__.items():
-        if key in ("__dict__", "__weakref__"):
-            continue
-        if isinstance(value, types.FunctionType):
-            attrs[key] = copy(value)
-        elif isinstance(value, staticmethod):
-            attrs[key] = staticmethod(copy(value.__func__))
-        else:
-            attrs[key] = value
+    for klass in reversed(cls.__mro__[:-1]):  # inherited methods too (a mixin's), the class's own last
+        for key, value in klass.__dict__.items():
+            if key in ("__dict__", "__weakref__"):
+                continue
+            if isinstance(value, types.FunctionType):
+                attrs[key] = copy(value)
+            elif isinstance(value, (staticmethod, classmethod)):
+                attrs[key] = type(value)(copy(value.__func__))
+            else:
+                attrs[key] = value
     new_cls = type(cls.__name__, (object,), attrs)
     namespace[cls.__name__] = new_cls
     for name, value in list(namespace.items()):

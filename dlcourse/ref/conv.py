@@ -29,6 +29,13 @@ from typing import Union
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+__all__ = [
+    "conv_output_size", "same_output_size", "same_padding", "conv_param_count", "correlate2d", "convolve2d",
+    "conv_forward_naive", "conv_matrix", "im2col", "col2im", "conv_forward", "conv_backward",
+    "conv1x1_forward", "conv_transpose_forward", "conv_transpose_backward", "max_pool_forward",
+    "max_pool_backward", "avg_pool_forward", "avg_pool_backward",
+]
+
 IntPair = Union[int, tuple[int, int]]
 ConvCache = tuple[np.ndarray, np.ndarray, np.ndarray, IntPair, IntPair, np.ndarray]
 PoolCache = tuple[np.ndarray, IntPair, Union[IntPair, None]]
