@@ -11,23 +11,27 @@ A check runs its cases through a :class:`CheckRun`, which decides what the stude
 
 Every comparison (:func:`expect_array`, :func:`expect_scalar`, :func:`expect_equal`) made inside
 ``run.case()`` records, for each known :class:`Mistake` it is offered, whether the student's
-answer matches that mistake's value. The first failure does not end the check at once: the
-remaining cases still run (a crash or another failure in them is only noted), so that the run
-learns which mistakes the answer matches on *every* case where they were offered. Then the first
-failure is raised, with a mistake's hint only if that mistake matched everywhere; otherwise the
-message is the plain type/shape/value diagnosis (plus a hint about what was observed, such as
-``nonfinite_hint``). A mistake that matches on one case by chance (several wrong formulas agree
-on a small input) is therefore never named. When no mistake can still match, the failure is
-raised at once and the remaining cases are skipped.
+answer matches that mistake's value (a comparison the check makes itself records through
+:func:`record`). The first failure does not end the check at once: the remaining cases still run,
+silently (what the student's code prints or warns there is swallowed; a crash or another failure
+is only noted), so that the run learns which mistakes the answer matches on *every* case where
+they were offered (a case that passes counts too). Then the first failure is raised, with a
+mistake's hint only if that mistake matched everywhere; otherwise the message is the plain
+type/shape/value diagnosis (plus a hint about what was observed, such as ``nonfinite_hint``). A
+mistake that matches on one case by chance (several wrong formulas agree on a small input) is
+therefore never named. When no mistake can still match, the failure is raised at once and the
+remaining cases are skipped.
 
 A comparison made outside any ``run.case()`` is its own one-case run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import io
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn, TypeVar
 
@@ -102,14 +106,18 @@ class CheckRun:
         if self._pending is not None:
             raise self._finished(self._pending) from None
 
-    @contextmanager
+    @contextlib.contextmanager
     def case(self) -> Iterator[None]:
         """Run one case's body: record its comparisons; after a first failure, only learn from it."""
         if not self._iterating:
             raise RuntimeError("CheckRun.case() is used inside `for ... in run.cases(...)`")
         token = _current.set(self)
         try:
-            yield
+            if self._pending is None:
+                yield
+            else:
+                with _quietly():  # learning is invisible: no output, warnings or numpy errors
+                    yield
         except CheckFailure as failure:
             if self._pending is not None:
                 return  # a later case failed too: what it recorded is all we wanted
@@ -146,6 +154,15 @@ class CheckRun:
     def _finished(self, failure: CheckFailure) -> CheckFailure:
         hint = next((m.hint for m in _candidates(failure) if m.key not in self._refuted), None)
         return _with_hint(failure, hint)
+
+
+@contextlib.contextmanager
+def _quietly() -> Iterator[None]:
+    """Swallow what the student's code prints or warns (a case run only to learn from)."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+            warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
 
 
 _current: contextvars.ContextVar[CheckRun | None] = contextvars.ContextVar("dlcourse_check_run", default=None)
@@ -205,16 +222,16 @@ def record(mistakes: Sequence[Mistake], matches: Callable[[Mistake], bool]) -> l
 # --------------------------------------------------------------------------- numbers in messages
 
 
-def format_pair(got: Any, expected: Any) -> tuple[str, str]:
+def format_pair(got: Any, expected: Any, digits: int = 6) -> tuple[str, str]:
     """``got`` and ``expected`` as strings with just enough digits to tell them apart.
 
-    Six significant digits unless they print the same (0.880797 and 0.880797), then more, up
-    to the 17 that identify a float64 exactly. Integers print whole.
+    ``digits`` significant digits unless they print the same (0.880797 and 0.880797), then
+    more, up to the 17 that identify a float64 exactly. Integers print whole.
     """
     if _integral(got) and _integral(expected):
         return str(int(got)), str(int(expected))
     g, e = float(got), float(expected)
-    for digits in range(6, 18):
+    for digits in range(digits, 18):
         a, b = f"{g:.{digits}g}", f"{e:.{digits}g}"
         if a != b:
             return a, b

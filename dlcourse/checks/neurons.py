@@ -14,7 +14,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import CheckRun, Mistake, expect_array, passed
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, format_pair, passed
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.gradients import GRAD_TOL
@@ -256,7 +256,9 @@ def check_xor_network(xor_network: Callable[[], Any], hidden: bool = False) -> N
         raise CheckFailure("one layer is a linear model (a single line), which cannot separate XOR: "
                            "add a hidden layer with ReLU.")
     out = ref.mlp_forward(XOR_X, layers, "relu").ravel()
-    wrong = [f"x = {XOR_X[i].astype(int).tolist()} gives {out[i]:.3g}, target {int(XOR_Y[i])}"
+    # digits enough to show which side of the 0.5 threshold an output is on
+    shown = [format_pair(v, 0.5, digits=3)[0] for v in out]
+    wrong = [f"x = {XOR_X[i].astype(int).tolist()} gives {shown[i]}, target {int(XOR_Y[i])}"
              for i in range(4) if (out[i] > 0.5) != bool(XOR_Y[i])]
     if wrong:
         raise CheckFailure("your network gets XOR wrong: " + "; ".join(wrong) + ". (Output > 0.5 counts as 1.)")
