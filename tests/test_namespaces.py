@@ -70,6 +70,14 @@ NAMES_BEFORE = {
     """.split(),
 }
 
+# Modules kept out of their package's namespace for now, and why; they are imported by module name
+# (``from dlcourse.gpu import rnn``). Merging one is its import line plus deleting its entry here.
+NOT_MERGED = {
+    "dlcourse.gpu.rnn": "exports the one-call function `rnn`, which would hide the module dlcourse.gpu.rnn",
+    "dlcourse.gpu.charlm": "lecture 10 joins dlcourse.gpu together with dlcourse.gpu.rnn",
+    "dlcourse.ref.rnn": "each dlcourse.ref name needs its twin in dlcourse.gpu, and dlcourse.gpu.rnn is not merged",
+}
+
 PACKAGES = ["dlcourse.ref", pytest.param("dlcourse.gpu", marks=pytest.mark.skipif(
     importlib.util.find_spec("torch") is None, reason="dlcourse.gpu needs torch"))]
 
@@ -101,15 +109,27 @@ def test_no_public_name_disappeared(package: str) -> None:
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_every_public_module_declares_all_and_is_star_imported(package: str) -> None:
+    modules = public_modules(package)
+    assert set(NOT_MERGED) <= set(public_modules("dlcourse.ref") + public_modules("dlcourse.gpu")), "stale NOT_MERGED"
     imported = star_imports(package)
-    assert sorted(imported) == public_modules(package), (
-        f"{package}/__init__.py must star-import each public module exactly once"
+    assert sorted(imported) == sorted(set(modules) - set(NOT_MERGED)), (
+        f"{package}/__init__.py must star-import each public module exactly once (or NOT_MERGED says why not)"
     )
-    for module in imported:
+    for module in modules:
         mod = importlib.import_module(module)
         assert isinstance(getattr(mod, "__all__", None), list), f"{module} declares no __all__ list"
         for name in mod.__all__:
             assert hasattr(mod, name), f"{module}.__all__ lists {name}, which it does not define"
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_exported_name_hides_a_module(package: str) -> None:
+    """``from dlcourse.gpu.rnn import *`` binding a function ``rnn`` would replace the attribute
+    ``dlcourse.gpu.rnn`` (the module) with it, and ``from dlcourse.gpu import rnn`` would give the function."""
+    module_names = {m.rsplit(".", 1)[1] for m in public_modules(package)}
+    for module in star_imports(package):
+        clash = sorted(module_names & set(importlib.import_module(module).__all__))
+        assert not clash, f"{module} exports {clash}, the name of a module of {package}"
 
 
 @pytest.mark.parametrize("package", PACKAGES)
