@@ -22,8 +22,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent / "dlcourse"
 # The public names of each package before its namespace was assembled from its modules' __all__
 # (its __all__ then, plus ACTIVATIONS, which dlcourse.ref imported without listing it). Names may
 # be added; none may disappear.
-NAMES_BEFORE = {
-    "dlcourse.ref": """
+REF_NAMES_BEFORE = """
     ACTIVATIONS EarlyStopping Value activation_backward activation_forward adadelta adagrad adam
     add_noise affine_backward affine_forward avg_pool_backward avg_pool_forward
     batchnorm_backward batchnorm_backward_alt batchnorm_forward bce bce_with_logits
@@ -43,30 +42,15 @@ NAMES_BEFORE = {
     spatial_batchnorm_forward standardize step_decay stratified_split tanh_backward tanh_forward
     tensor_bytes train_minibatch two_layer_graph_backward two_layer_graph_forward two_layer_net
     xavier_normal xavier_std xavier_uniform
-    """.split(),
-    "dlcourse.gpu": """
-    Adadelta Adagrad Adam Affine BatchNorm BatchNormFunction Conv2d EarlyStopping Momentum
-    Nesterov RMSprop ReLU SGD Sigmoid SoftmaxCrossEntropy Tanh TwoLayerGraph TwoLayerNet Value
-    activation_backward activation_forward adadelta adagrad adam add_noise affine
-    affine_backward affine_forward avg_pool_backward avg_pool_forward batchnorm_backward
-    batchnorm_backward_alt batchnorm_forward bce bce_with_logits calculate_gain col2im
-    collapse_linear conv1x1_forward conv2d conv_backward conv_forward conv_forward_naive
-    conv_matrix conv_output_size conv_param_count conv_transpose_backward conv_transpose_forward
-    convolve2d correlate2d cosine_annealing cross_entropy default_device dense_backward
-    dense_forward dropconnect_backward dropconnect_forward dropout_backward dropout_forward
-    elu_backward elu_forward exponential_decay fan_in_fan_out glorot_bound grid_search_points
-    huber im2col init_bn_state init_two_layer kaiming_normal kaiming_std kaiming_uniform
-    kl_divergence l1_penalty l2_penalty leaky_relu_backward leaky_relu_forward log_softmax
-    log_softmax_backward mae max_pool_backward max_pool_forward minibatches mlp_forward mse
-    nesterov numerical_gradient numerical_gradient_array numerical_partials one_hot
-    pairwise_distances params_from_numpy perceptron propagate_through_depth random_flip
-    random_search_points random_shift rel_error relu relu_backward relu_forward rmsprop
-    same_output_size same_padding set_lr sgd sgd_momentum sigmoid sigmoid_backward
-    sigmoid_forward softmax softmax_backward softmax_cross_entropy softmax_cross_entropy_loss
-    softplus softplus_backward softplus_forward spatial_batchnorm_backward
-    spatial_batchnorm_forward standardize step_decay stratified_split tanh tanh_backward
-    tanh_forward tensor_bytes to_numpy to_tensor train_minibatch two_layer_graph_backward
-    two_layer_graph_forward two_layer_net xavier_normal xavier_std xavier_uniform
+""".split()
+NAMES_BEFORE = {
+    "dlcourse.ref": REF_NAMES_BEFORE,
+    # every name of dlcourse.ref but ACTIVATIONS, and these
+    "dlcourse.gpu": [name for name in REF_NAMES_BEFORE if name != "ACTIVATIONS"] + """
+    Adadelta Adagrad Adam Affine BatchNorm BatchNormFunction Conv2d Momentum Nesterov RMSprop
+    ReLU SGD Sigmoid SoftmaxCrossEntropy Tanh TwoLayerGraph TwoLayerNet affine conv2d
+    default_device params_from_numpy relu set_lr softmax_cross_entropy_loss tanh to_numpy
+    to_tensor
     """.split(),
 }
 
