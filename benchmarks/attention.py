@@ -16,7 +16,8 @@ Printed: best-of-repeats ms and the ratios numpy / torch (> 1: NumPy is slower).
 np mha / nn.MHA ≤ 2. Nothing is asserted.
 
 ``--train`` also times the notebook's transformer training run (``dlcourse.gpu.attention.sequence_setup``
-on the CPU) at each thread count: seconds, final loss and held-out accuracy.
+on the CPU) at each thread count: wall and CPU seconds (on a busy machine the CPU time of the
+1-thread run is the better estimate of an idle core's wall time), final loss, held-out accuracy.
 
     python benchmarks/attention.py [--quick] [--threads 1 2] [--repeats R] [--train]
 """
@@ -102,18 +103,18 @@ def train_run() -> None:
 
     setup = sequence_setup("cpu")
     torch.manual_seed(0)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     (xt, yt), (xs, ys) = train_test_sequences(
         setup.task, setup.n_train, setup.n_test, setup.length, setup.n_digits, setup.min_length, rng=0
     )
     model = setup.model("cpu")
     hist = train_sequence_model(model, xt, yt, setup.steps, setup.batch_size, setup.lr)
     acc = sequence_accuracy(model, xs, ys)
-    total = time.perf_counter() - t0
+    total, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     print(f"train {setup.task} L={setup.length} (min {setup.min_length}) E={setup.embed_dim} H={setup.num_heads} "
           f"layers={setup.num_layers}, {setup.steps} steps × {setup.batch_size}: {hist['seconds'][-1]:.1f} s training, "
-          f"{total:.1f} s with data and evaluation; final loss {hist['loss'][-1]:.4f}; held-out accuracy "
-          f"token {acc['token']:.4f}, sequence {acc['sequence']:.4f}")
+          f"{total:.1f} s wall and {cpu:.1f} s CPU with data and evaluation; final loss {hist['loss'][-1]:.4f}; "
+          f"held-out accuracy token {acc['token']:.4f}, sequence {acc['sequence']:.4f}")
 
 
 def main() -> None:

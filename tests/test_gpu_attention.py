@@ -227,6 +227,29 @@ def test_sdpa_function_runs_the_written_out_backward(device: torch.device, monke
                                      torch.randn_like(q).requires_grad_()))
 
 
+def test_mha_function_runs_the_written_out_backward(device: torch.device, monkeypatch) -> None:
+    calls = []
+    real = G.mha_backward
+    monkeypatch.setattr(G, "mha_backward", lambda d, c: calls.append(1) or real(d, c))
+    torch.manual_seed(8)
+    params = {k: (v + 0.1 * torch.randn_like(v)).requires_grad_() for k, v in G.init_mha(4, device=device).items()}
+    x = torch.randn(2, 3, 4, dtype=torch.float64, device=device, requires_grad=True)
+    kv = torch.randn(2, 5, 4, dtype=torch.float64, device=device, requires_grad=True)
+    mask, keys = G.causal_mask(3, 5, device=device), G.padding_mask(torch.tensor([5, 2], device=device), 5)
+    G.multi_head_attention(x, x, x, params, 2).sum().backward()
+    assert calls == [1]
+
+    def f(q, k, *weights):
+        return G.multi_head_attention(q, k, k, dict(zip(R.MHA_PARAM_NAMES, weights)), 2, mask, keys)
+
+    assert torch.autograd.gradcheck(f, (x, kv, *params.values()))
+    # the same function as nn.MultiheadAttention with the weights moved into its layout
+    theirs = torch.nn.MultiheadAttention(4, 2, batch_first=True, dtype=torch.float64, device=device)
+    theirs.load_state_dict({k: v.detach() for k, v in G.mha_params_to_torch(params).items()})
+    expected, _ = theirs(x, kv, kv, attn_mask=G.to_mha_mask(mask), key_padding_mask=G.to_mha_mask(keys))
+    assert_twin(f(x, kv, *params.values()), expected, device, torch.float64, 1e-10)
+
+
 def _pair(e: int, h: int, device: torch.device) -> tuple[torch.nn.Module, torch.nn.MultiheadAttention]:
     torch.manual_seed(5)
     theirs = torch.nn.MultiheadAttention(e, h, batch_first=True, dtype=torch.float64, device=device)

@@ -11,7 +11,9 @@ On top of the twins:
 - :class:`ScaledDotProductAttention`, a ``torch.autograd.Function`` whose backward pass is
   :func:`attention_backward` (written out, as in the notebook), with the one-call form
   :func:`scaled_dot_product_attention`; it equals ``F.scaled_dot_product_attention``.
-- :class:`MultiHeadAttention`, an ``nn.Module`` with the parameter names of
+- :class:`MultiHeadAttentionFunction` (one-call form :func:`multi_head_attention`): the whole
+  multi-head layer differentiated by the written-out :func:`mha_backward`;
+- :class:`MultiHeadAttention`, an ``nn.Module`` built on it, with the parameter names of
   ``nn.MultiheadAttention`` (``in_proj_weight`` = [W_q; W_k; W_v] (3E, E), ``in_proj_bias``,
   ``out_proj``), so either loads the other's ``state_dict``; batch first; it returns the
   head-averaged or per-head attention weights.
@@ -68,6 +70,8 @@ __all__ = [
     # autograd and modules
     "ScaledDotProductAttention",
     "scaled_dot_product_attention",
+    "MultiHeadAttentionFunction",
+    "multi_head_attention",
     "MultiHeadAttention",
     "TransformerBlock",
     "SequenceTransformer",
@@ -339,13 +343,55 @@ def mha_params_from_torch(state: dict[str, torch.Tensor]) -> Params:
     return {name: params[name] for name in MHA_PARAM_NAMES}
 
 
+class MultiHeadAttentionFunction(torch.autograd.Function):
+    """:func:`mha_forward` as an autograd node, differentiated by the written-out :func:`mha_backward`.
+
+    ``MultiHeadAttentionFunction.apply(query, key, value, num_heads, mask, key_padding_mask,
+    w_q, b_q, w_k, b_k, w_v, b_v, w_o, b_o)`` → (out (N, Lq, E), weights (N, H, Lq, Lk)); the
+    weights are returned for inspection and carry no gradient. Passing one tensor as query, key
+    and value (self-attention) makes autograd add the three input gradients.
+    """
+
+    @staticmethod
+    def forward(ctx, query, key, value, num_heads, mask, key_padding_mask, *weights):  # type: ignore[override]
+        out, cache = mha_forward(query, key, value, dict(zip(MHA_PARAM_NAMES, weights)), num_heads, mask,
+                                 key_padding_mask)
+        qh, kh, vh, p, s = cache.attention
+        ctx.save_for_backward(query, key, value, cache.heads, qh, kh, vh, p, *weights)
+        ctx.num_heads, ctx.scale = num_heads, s
+        ctx.mark_non_differentiable(cache.weights)
+        return out, cache.weights
+
+    @staticmethod
+    def backward(ctx, dout, _dweights):  # type: ignore[override]
+        query, key, value, heads, qh, kh, vh, p, *weights = ctx.saved_tensors
+        params = dict(zip(MHA_PARAM_NAMES, weights))
+        cache = MHACache(query, key, value, params, ctx.num_heads, heads, (qh, kh, vh, p, ctx.scale), p)
+        dq, dk, dv, grads = mha_backward(dout.contiguous(), cache)
+        return (dq, dk, dv, None, None, None, *(grads[name] for name in MHA_PARAM_NAMES))
+
+
+def multi_head_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    params: Params,
+    num_heads: int,
+    mask: torch.Tensor | None = None,
+    key_padding_mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """:func:`mha_forward`'s output with the written-out backward (arguments as there): (N, Lq, E)."""
+    weights = [params[name] for name in MHA_PARAM_NAMES]
+    return MultiHeadAttentionFunction.apply(query, key, value, num_heads, mask, key_padding_mask, *weights)[0]
+
+
 # --------------------------------------------------------------------------- modules
 
 
 class MultiHeadAttention(nn.Module):
     """Multi-head attention as ``nn.MultiheadAttention(embed_dim, num_heads, batch_first=True)``,
-    with this course's masks (True = may attend, fully masked rows give 0) and the attention
-    core differentiated by the written-out :func:`attention_backward`.
+    with this course's masks (True = may attend, fully masked rows give 0), differentiated by
+    the written-out :func:`mha_backward` (through :class:`MultiHeadAttentionFunction`).
 
     Parameters have ``nn.MultiheadAttention``'s names and layout (``in_proj_weight`` (3E, E) =
     [W_q; W_k; W_v], ``in_proj_bias`` (3E,), ``out_proj`` an E → E ``nn.Linear``) and its
@@ -380,23 +426,23 @@ class MultiHeadAttention(nn.Module):
         weights: (N, Lq, Lk) averaged over heads (``average_attn_weights=True``, as
         ``nn.MultiheadAttention``), else (N, H, Lq, Lk). Masks as :func:`mha_forward`.
         """
-        n, lq, lk, e = check_mha_shapes(query.shape, key.shape, value.shape, self._param_shapes())
-        h = self.num_heads
-        if query is key and key is value:  # self-attention: one matrix product for Q, K and V
-            q, k, v = F.linear(query, self.in_proj_weight, self.in_proj_bias).chunk(3, dim=-1)
-        else:
-            w, b = self.in_proj_weight.chunk(3), self.in_proj_bias.chunk(3)
-            q, k, v = (F.linear(x, wi, bi) for x, wi, bi in zip((query, key, value), w, b))
-        allowed = _combined_mask(mask, key_padding_mask, n, h, lq, lk, query.device)
-        o, p = ScaledDotProductAttention.apply(split_heads(q, h), split_heads(k, h), split_heads(v, h), allowed, None)
-        out = self.out_proj(merge_heads(o))
+        out, p = MultiHeadAttentionFunction.apply(
+            query, key, value, self.num_heads, mask, key_padding_mask, *self.course_params().values()
+        )
         if not need_weights:
             return out, None
         return out, (p.mean(dim=1) if average_attn_weights else p)
 
-    def _param_shapes(self) -> dict[str, tuple[int, ...]]:
+    def course_params(self) -> Params:
+        """The parameters in the course's layout (w_q … b_o, x @ w + b), as views: gradients flow back."""
         e = self.embed_dim
-        return {name: (e, e) if name.startswith("w") else (e,) for name in MHA_PARAM_NAMES}
+        w, b = self.in_proj_weight, self.in_proj_bias
+        params = {}
+        for i, name in enumerate("qkv"):
+            params[f"w_{name}"] = w[i * e : (i + 1) * e].T
+            params[f"b_{name}"] = b[i * e : (i + 1) * e]
+        params["w_o"], params["b_o"] = self.out_proj.weight.T, self.out_proj.bias
+        return {name: params[name] for name in MHA_PARAM_NAMES}
 
 
 class TransformerBlock(nn.Module):
