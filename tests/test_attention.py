@@ -15,6 +15,8 @@ through ``to_mha_mask`` (True = masked out).
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -559,3 +561,10 @@ def test_digit_strings_rejects_bad_arguments(kwargs: dict, message: str) -> None
     args.update(kwargs)
     with pytest.raises((ValueError, TypeError), match=message):
         S.digit_strings(**args)
+
+
+def test_reference_and_data_modules_import_no_heavy_library() -> None:
+    code = ("import sys, dlcourse.ref.attention, dlcourse.data.sequences; "
+            "heavy = [m for m in ('torch', 'matplotlib', 'ipywidgets') if m in sys.modules]; assert not heavy, heavy")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
