@@ -595,7 +595,8 @@ def train_sequence_model(
     Args:
         model: maps tokens (B, L) to logits (B, L, C); trained on its own device.
         x, y: (N, L) int tokens and targets (NumPy or tensors; moved to the model's device once).
-        steps: optimizer steps, each on a batch drawn (with replacement) by a generator seeded by ``rng``.
+        steps: optimizer steps, each on a batch drawn (with replacement) by a generator seeded by ``rng``
+            (the model's initial weights are the caller's: seed torch before building it).
 
     Returns:
         history: "step", "loss" (mean of the last ``log_every`` batches) and "seconds" (wall clock).
