@@ -21,23 +21,7 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 G = pytest.importorskip("dlcourse.gpu.attention")
 
-DEVICES = [
-    pytest.param("cpu", id="cpu"),
-    pytest.param(
-        "cuda",
-        id="cuda",
-        marks=[
-            pytest.mark.cuda,
-            pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device (torch.cuda.is_available() is False)"),
-        ],
-    ),
-]
 PRECISIONS = {"float64": (torch.float64, np.float64, 1e-10), "float32": (torch.float32, np.float32, 1e-5)}
-
-
-@pytest.fixture(params=DEVICES)
-def device(request: pytest.FixtureRequest) -> torch.device:
-    return torch.device(request.param)
 
 
 @pytest.fixture(params=list(PRECISIONS))
