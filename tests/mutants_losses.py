@@ -333,6 +333,40 @@ def kl_divergence_grad_sign(p, q):
     return np.sum(np.where(sup, p * np.log(np.where(sup, p, 1.0) / q), 0.0)) / n, p / q / n
 
 
+# ----------------------------------------------------------------- log-softmax backward
+def log_softmax_backward_jacobian(dout, logp):
+    """Builds the (C, C) Jacobian [i = j] − p_j per row and multiplies (slow, but right)."""
+    p = np.exp(logp)
+    flat_d, flat_p = dout.reshape(-1, dout.shape[-1]), p.reshape(-1, p.shape[-1])
+    rows = [g @ (np.eye(len(q)) - np.outer(np.ones(len(q)), q)) for g, q in zip(flat_d, flat_p)]
+    return np.array(rows).reshape(dout.shape)
+
+
+def log_softmax_backward_diagonal(dout, logp):
+    return dout * (1 - np.exp(logp))
+
+
+def log_softmax_backward_global_sum(dout, logp):
+    return dout - np.exp(logp) * dout.sum()
+
+
+def log_softmax_backward_wrong_axis(dout, logp):
+    return dout - np.exp(logp) * dout.sum(axis=0, keepdims=True)
+
+
+def log_softmax_backward_softmax_rule(dout, logp):
+    p = np.exp(logp)
+    return p * (dout - np.sum(dout * p, axis=-1, keepdims=True))
+
+
+def log_softmax_backward_no_exp(dout, logp):
+    return dout - logp * dout.sum(axis=-1, keepdims=True)
+
+
+def log_softmax_backward_sign(dout, logp):
+    return np.exp(logp) * dout.sum(axis=-1, keepdims=True) - dout
+
+
 CORRECT: dict[Callable[..., None], list[Impl]] = {
     checks.check_mse: [mse_flat],
     checks.check_mae: [mae_where],
@@ -342,6 +376,7 @@ CORRECT: dict[Callable[..., None], list[Impl]] = {
     checks.check_softmax: [softmax_logsumexp],
     checks.check_softmax_backward: [softmax_backward_jacobian],
     checks.check_log_softmax: [log_softmax_logaddexp],
+    checks.check_log_softmax_backward: [log_softmax_backward_jacobian],
     checks.check_cross_entropy: [cross_entropy_loop],
     checks.check_kl_divergence: [kl_divergence_entropy_form],
 }
@@ -355,6 +390,7 @@ REFERENCE: dict[Callable[..., None], Impl] = {
     checks.check_softmax: ref.softmax,
     checks.check_softmax_backward: ref.softmax_backward,
     checks.check_log_softmax: ref.log_softmax,
+    checks.check_log_softmax_backward: ref.log_softmax_backward,
     checks.check_cross_entropy: ref.cross_entropy,
     checks.check_kl_divergence: ref.kl_divergence,
 }
@@ -413,6 +449,14 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
         (log_softmax_forgets_max, "must come back", True),
         (log_softmax_no_max, "log-sum-exp|overflow", True),
         (log_softmax_shift_only, "subtract log Σ", True),
+    ],
+    checks.check_log_softmax_backward: [
+        (log_softmax_backward_diagonal, "only the diagonal", True),
+        (log_softmax_backward_global_sum, "each row has its own sum", True),
+        (log_softmax_backward_wrong_axis, "runs over the classes", True),
+        (log_softmax_backward_softmax_rule, "that is softmax's backward", True),
+        (log_softmax_backward_no_exp, "exponentiate logp", True),
+        (log_softmax_backward_sign, "sign is flipped", True),
     ],
     checks.check_cross_entropy: [
         (cross_entropy_takes_probabilities, "not probabilities", True),

@@ -1,15 +1,19 @@
 """Checks for lecture 01-autodiff: the scalar ``Value`` engine, central differences, the two-layer graph.
 
 The ``Value`` checks take the student's *class*: ``check_value_ops(Value)`` and
-``check_value_backward(Value)``. They build small expressions with it, call ``backward()`` and
+``check_value_backward(Value)``. They build small expressions with it, run the backward pass and
 read ``data`` and ``grad``; the whole build-and-backward runs under the anti-shortcut guard, so
-a class that borrows from (or subclasses) ``dlcourse.ref.Value`` is caught. Expected values come
+a class that borrows from (or subclasses) ``dlcourse.ref.Value`` is caught. ``check_value_ops``
+drives the backward pass itself (each node's ``_backward`` in reverse topological order of
+``_prev``), so the operations can be checked one at a time before ``backward()`` is written, as
+the notebook builds them; ``check_value_backward`` calls the student's ``backward()``. Expected values come
 from :class:`dlcourse.ref.Value` on the same expressions; the diagnoses come from replaying the
 expression on small engines in this module with one known mistake switched on.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -194,14 +198,60 @@ def _as_number(x: Any, what: str, case: str) -> float:
     return float(x)
 
 
-def _run(Value: Any, build: Build, xs: tuple[float, ...], case: str) -> tuple[float, dict[str, float]]:
-    """Build the expression with the student's class under the guard, run backward, read data and grads."""
+def _follows_the_given_structure(out: Any) -> bool:
+    """Whether every node reachable from ``out`` has the ``_prev`` and ``_backward`` of the given ``__init__``."""
+    stack, seen = [out], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        prev = getattr(node, "_prev", None)
+        if not callable(getattr(node, "_backward", None)) or not isinstance(prev, (tuple, list, set, frozenset)):
+            return False
+        stack.extend(prev)
+    return True
+
+
+def _backward_by_the_check(out: Any) -> None:
+    """The check's own ``backward()``: seed 1, then each node's ``_backward`` in reverse topological order.
+
+    Iterative (no recursion limit) and by identity (a student's class may define ``__eq__``).
+    """
+    order: list[Any] = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(out, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in node._prev if id(child) not in seen)
+    out.grad = 1.0
+    for node in reversed(order):
+        node._backward()
+
+
+def _run(Value: Any, build: Build, xs: tuple[float, ...], case: str,
+         own_backward: bool = True) -> tuple[float, dict[str, float]]:
+    """Build the expression with the student's class under the guard, run backward, read data and grads.
+
+    With ``own_backward=False`` the check runs the backward pass itself (see
+    :func:`_backward_by_the_check`) when the class has the given ``_prev``/``_backward`` structure,
+    so that only the operations are tested; a class built differently is driven by its own
+    ``backward()``.
+    """
 
     def run() -> tuple[Any, Any, dict[str, Any]]:
         leaves = [Value(x) for x in xs]
         out, nodes = build(Value, *leaves)
         before = {name: getattr(node, "grad", None) for name, node in nodes.items()}
-        out.backward()
+        if not own_backward and _follows_the_given_structure(out):
+            _backward_by_the_check(out)
+        else:
+            out.backward()
         return out, before, nodes
 
     if not isinstance(Value, type):
@@ -296,13 +346,15 @@ def _op_cases(hidden: bool) -> list[tuple[str, Build, tuple[float, ...], list[tu
 def check_value_ops(Value: type, hidden: bool = False) -> None:
     """Check each operation of the student's ``Value`` class: its result and its local derivative.
 
-    Every case builds one operation on fresh leaves, e.g. ``Value(2.0) * Value(-3.0)``, calls
-    ``backward()`` on the result and compares ``data`` and every leaf's ``grad`` with
-    :class:`dlcourse.ref.Value`.
+    Every case builds one operation on fresh leaves, e.g. ``Value(2.0) * Value(-3.0)``, sets the
+    result's ``grad`` to 1 and runs the new nodes' ``_backward`` closures itself (not the
+    student's ``backward()``, which this exercise writes later), then compares ``data`` and every
+    leaf's ``grad`` with :class:`dlcourse.ref.Value`. A class without the given ``_prev`` and
+    ``_backward`` attributes is driven by its own ``backward()`` instead.
     """
     cases = _op_cases(hidden)
     for case, build, xs, wrong in cases:
-        data, grads = _run(Value, build, xs, case)
+        data, grads = _run(Value, build, xs, case, own_backward=False)
         e_data, _ = _expected(build, xs)
         expect_scalar(data, e_data, what=f"({case}).data", case=f"inputs {xs}", rtol=1e-12, atol=1e-12)
         extra = [(f(*xs), hint) for f, hint in wrong]
@@ -418,6 +470,10 @@ def _expect_consistent_with_own_forward(Value: Any, build: Build, xs: tuple[floa
 # --------------------------------------------------------------------------- numerical partials
 
 
+# The exercise's documented default step is the reference's (1e-5, where truncation and rounding balance).
+DEFAULT_STEP: float = inspect.signature(ref.numerical_partials).parameters["h"].default
+
+
 def _f_product(a: float, b: float) -> float:
     return a * b + math.sin(a)
 
@@ -432,7 +488,7 @@ def _f_three(a: float, b: float, c: float) -> float:
 
 @exercise("numerical_partials")
 def check_numerical_partials(numerical_partials: Callable[..., Any], hidden: bool = False) -> None:
-    """Check ``numerical_partials(f, xs, h=1e-6) -> (n,) array`` of central differences."""
+    """Check ``numerical_partials(f, xs, h=1e-5) -> (n,) array`` of central differences."""
     cases: list[tuple[str, Callable[..., float], Any, float | None]] = [
         ("f(a, b) = a·b + sin a at (1, 2)", _f_product, [1.0, 2.0], None),
         ("f(x) = x³ at x = 2", _f_cubic, [2.0], None),
@@ -453,7 +509,7 @@ def check_numerical_partials(numerical_partials: Callable[..., Any], hidden: boo
         got = call_student(numerical_partials, *args, name="numerical_partials")
         if isinstance(got, (list, tuple)):
             got = np.asarray(got, dtype=np.float64)
-        step = 1e-6 if h is None else h
+        step = DEFAULT_STEP if h is None else h
         expected = ref.numerical_partials(f, list(original), step)
         n = len(original)
         point = list(original)
@@ -474,7 +530,7 @@ def check_numerical_partials(numerical_partials: Callable[..., Any], hidden: boo
                     "central difference (f(x+h) − f(x−h))/(2h), accurate to O(h²)."),
             Mistake(2 * expected, "divide by 2h: the two evaluation points are 2h apart."),
             Mistake(np.full(n, everything), "move one input at a time: ∂f/∂x_i changes x_i only, keeping the others fixed."),
-            Mistake(ref.numerical_partials(f, list(original), 1e-6), "use the step h that was passed in."),
+            Mistake(ref.numerical_partials(f, list(original), DEFAULT_STEP), "use the step h that was passed in."),
         ])
     passed("numerical_partials", len(cases), hidden)
 

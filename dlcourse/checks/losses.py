@@ -29,6 +29,7 @@ __all__ = [
     "check_softmax",
     "check_softmax_backward",
     "check_log_softmax",
+    "check_log_softmax_backward",
     "check_cross_entropy",
     "check_kl_divergence",
 ]
@@ -360,6 +361,42 @@ def check_softmax_backward(softmax_backward: Callable[..., Any], hidden: bool = 
                                               of="Σ dout ⊙ softmax(logits)")
         n += 1
     passed("softmax_backward", n, hidden)
+
+
+@exercise("log_softmax_backward")
+def check_log_softmax_backward(log_softmax_backward: Callable[..., Any], hidden: bool = False) -> None:
+    """Check ``log_softmax_backward(dout, logp) -> dlogits`` for logp = log_softmax(s) along the last axis.
+
+    dlogits = dout − softmax(s) · Σ_j dout_j (the sum along the last axis, softmax(s) = e^logp).
+    Extreme logits are included: from logp alone the backward pass never overflows.
+    """
+    rng = case_rng(hidden, SALT)
+    n = 0
+    for case, s in _logit_cases(hidden):
+        logp = ref.log_softmax(s)
+        dout = rng.standard_normal(s.shape)
+        got = call_student(log_softmax_backward, dout, logp, name="log_softmax_backward")
+        expected = ref.log_softmax_backward(dout, logp)
+        p = np.exp(logp)
+        total = dout.sum(axis=-1, keepdims=True)
+        expect_array(got, expected, what="log_softmax_backward's dlogits", case=case, **GRAD_TOL, mistakes=[
+            Mistake(dout * (1 - p), "only the diagonal of the Jacobian is used: ∂ℓ_i/∂s_j = [i = j] − p_j couples "
+                    "all classes, giving dout − p · Σ_j dout_j."),
+            Mistake(dout - p * dout.sum(), "each row has its own sum: Σ_j dout_j along the last axis "
+                    "(axis=-1, keepdims=True), not over the whole array."),
+            Mistake(dout - p * dout.sum(axis=0, keepdims=True),
+                    "the sum Σ_j dout_j runs over the classes (last axis), not over examples."),
+            Mistake(p * (dout - (dout * p).sum(axis=-1, keepdims=True)), "that is softmax's backward pass; for "
+                    "ℓ = log p the Jacobian is [i = j] − p_j, giving dout − p · Σ_j dout_j."),
+            Mistake(dout - logp * total, "the probabilities are p = e^ℓ: exponentiate logp before using it."),
+            Mistake(p * total - dout, "the sign is flipped: dlogits = dout − p · Σ_j dout_j."),
+        ])
+        if hidden and "extreme" not in case:
+            numeric = ref.numerical_gradient(lambda v: float(np.sum(ref.log_softmax(v) * dout)), s.copy())
+            expect_matches_finite_differences(got, numeric, what="log_softmax_backward's dlogits", case=case,
+                                              of="Σ dout ⊙ log_softmax(logits)")
+        n += 1
+    passed("log_softmax_backward", n, hidden)
 
 
 # --------------------------------------------------------------------------- cross-entropy and KL

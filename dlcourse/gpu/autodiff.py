@@ -103,7 +103,7 @@ class Value:
         return other * self**-1
 
 
-def numerical_partials(f: Callable[..., float], xs: Sequence[float], h: float = 1e-6) -> np.ndarray:
+def numerical_partials(f: Callable[..., float], xs: Sequence[float], h: float = 1e-5) -> np.ndarray:
     """(n,) central differences ∂f/∂x_i at xs; f may return a number or a 0-d tensor."""
     xs = [float(x) for x in xs]
     grad = np.zeros(len(xs))
