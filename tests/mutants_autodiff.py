@@ -4,55 +4,21 @@
 CheckFailure whose message matches ``pattern`` (``None``: the student's own code crashes);
 ``public`` says whether the public cases already catch it (otherwise only hidden=True must).
 
-The ``Value`` checks take a class, so the reference passes through :func:`student_class`, which
-copies ``dlcourse.ref.Value`` as if a student had typed it (see ``impersonate.py``).
+The ``Value`` checks take a class: the harness copies the reference ``dlcourse.ref.Value`` as if a
+student had typed it (``impersonate.as_student``), and the correct and wrong engines are classes.
 """
 
 from __future__ import annotations
 
 import math
-import sys
-import types
 from typing import Any, Callable
 
 import numpy as np
 
 import dlcourse.ref as ref
 from dlcourse.checks import autodiff as checks
-from impersonate import _is_reference, _relabel
 
 Impl = Any
-
-
-def student_class(cls: type) -> type:
-    """A copy of the reference class ``cls`` whose code counts as a student's (for the guard).
-
-    Its methods run in a copy of the module's namespace in which the class name (used inside
-    the methods to build results) and the module's reference functions point to student copies.
-    """
-    namespace = dict(vars(sys.modules[cls.__module__]))
-
-    def copy(fn: types.FunctionType) -> types.FunctionType:
-        new = types.FunctionType(_relabel(fn.__code__), namespace, fn.__name__, fn.__defaults__, fn.__closure__)
-        new.__kwdefaults__ = fn.__kwdefaults__
-        return new
-
-    attrs: dict[str, Any] = {}
-    for key, value in cls.__dict__.items():
-        if key in ("__dict__", "__weakref__"):
-            continue
-        if isinstance(value, types.FunctionType):
-            attrs[key] = copy(value)
-        elif isinstance(value, staticmethod):
-            attrs[key] = staticmethod(copy(value.__func__))
-        else:
-            attrs[key] = value
-    new_cls = type(cls.__name__, (object,), attrs)
-    namespace[cls.__name__] = new_cls
-    for name, value in list(namespace.items()):
-        if _is_reference(value):
-            namespace[name] = copy(value)
-    return new_cls
 
 
 # ----------------------------------------------------------------- Value: a differently written correct engine
@@ -464,12 +430,11 @@ def graph_backward_returns_dict(dy, cache):
 
 
 # ----------------------------------------------------------------- tables
-REFERENCE: dict[Callable[..., None], Callable[[], Impl]] = {
-    # factories, so that the class copy is made when a test needs it
-    checks.check_value_ops: lambda: student_class(ref.Value),
-    checks.check_value_backward: lambda: student_class(ref.Value),
-    checks.check_numerical_partials: lambda: ref.numerical_partials,
-    checks.check_two_layer_graph_backward: lambda: ref.two_layer_graph_backward,
+REFERENCE: dict[Callable[..., None], Impl] = {
+    checks.check_value_ops: ref.Value,
+    checks.check_value_backward: ref.Value,
+    checks.check_numerical_partials: ref.numerical_partials,
+    checks.check_two_layer_graph_backward: ref.two_layer_graph_backward,
 }
 
 CORRECT: dict[Callable[..., None], list[Impl]] = {

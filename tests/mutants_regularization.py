@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import copy
 import math
-import types
 from typing import Any, Callable
 
 import numpy as np
 
 import dlcourse.ref as ref
 from dlcourse.checks import regularization as checks
-from impersonate import as_student
 
 Impl = Callable[..., Any]
-
-
-def student_class(cls: type) -> type:
-    """A copy of a reference class whose methods the anti-shortcut guard sees as student code."""
-    body = {k: as_student(v) if isinstance(v, types.FunctionType) else v for k, v in vars(cls).items()
-            if k not in ("__dict__", "__weakref__")}
-    return type(cls.__name__, (), body)
 
 
 # ----------------------------------------------------------------- stratified split
