@@ -1,8 +1,7 @@
 """Correct alternatives and known-wrong implementations (mutants) for the 01-autodiff checks.
 
-``MUTANTS[check]`` lists ``(implementation, pattern, public)``: the check must raise a
-CheckFailure whose message matches ``pattern`` (``None``: the student's own code crashes);
-``public`` says whether the public cases already catch it (otherwise only hidden=True must).
+``MUTANTS[check]`` lists ``(implementation, pattern, public, hint)`` entries, as ``check_harness``
+describes.
 
 The ``Value`` checks take a class: the harness copies the reference ``dlcourse.ref.Value`` as if a
 student had typed it (``impersonate.as_student``), and the correct and wrong engines are classes.
@@ -444,41 +443,41 @@ CORRECT: dict[Callable[..., None], list[Impl]] = {
     checks.check_two_layer_graph_backward: [graph_backward_einsum],
 }
 
-MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None]]] = {
     checks.check_value_ops: [
-        (ValueTanhNotSquared, r"square the output", True),
-        (ValueTanhDerivativeOfInput, r"use the output t = tanh\(x\), not the input", True),
-        (ValuePowerNotLowered, r"lowers the exponent", True),
-        (ValueExpUsesInput, r"output's data \(not the input's\)", True),
-        (ValueProductGradientsSwapped, r"swapped", True),
-        (ValueRejectsPlainNumbers, None, True),
-        (ValueAssignsGradients, r"accumulate with `self.grad \+= \.\.\.`", False),
-        (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True),
+        (ValueTanhNotSquared, r"x\.grad is", True, "square the output"),
+        (ValueTanhDerivativeOfInput, r"x\.grad is", True, r"use the output t = tanh\(x\), not the input"),
+        (ValuePowerNotLowered, r"x\.grad is", True, "lowers the exponent"),
+        (ValueExpUsesInput, r"x\.grad is", True, r"output's data \(not the input's\)"),
+        (ValueProductGradientsSwapped, r"x\.grad is", True, "swapped"),
+        (ValueRejectsPlainNumbers, None, True, None),
+        (ValueAssignsGradients, r"x\.grad is", False, r"accumulate with `self.grad \+= \.\.\.`"),
+        (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True, None),
     ],
     checks.check_value_backward: [
-        (ValueAssignsGradients, r"accumulate with `self.grad \+= \.\.\.`", True),
-        (ValueRecursiveBackward, r"passed its gradient on twice", True),
-        (ValueTopologicalOrderNotReversed, r"wrong direction", True),
-        (ValueBreadthFirstBackward, r"breadth-first", True),
-        (ValueNoSeed, r"every gradient is 0", True),
-        (ValueTanhNotSquared, r"tanh|grad", True),
-        (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True),
+        (ValueAssignsGradients, r"x\.grad is", True, r"accumulate with `self.grad \+= \.\.\.`"),
+        (ValueRecursiveBackward, r"x\.grad is", True, "passed its gradient on twice"),
+        (ValueTopologicalOrderNotReversed, r"x\.grad is", True, "wrong direction"),
+        (ValueBreadthFirstBackward, r"x\.grad is", True, "breadth-first"),
+        (ValueNoSeed, r"after backward\(\) the output's own grad is", True, "every gradient is 0"),
+        (ValueTanhNotSquared, "tanh|grad", True, None),
+        (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True, None),
     ],
     checks.check_numerical_partials: [
-        (numerical_partials_one_sided, r"one-sided difference", True),
-        (numerical_partials_divides_by_h, r"divide by 2h", True),
-        (numerical_partials_moves_everything, r"one input at a time", True),
-        (numerical_partials_ignores_h, r"use the step h that was passed in", False),
-        (numerical_partials_edits_the_point, r"changed (the point xs|its argument #2)", True),
+        (numerical_partials_one_sided, "numerical_partials has wrong values", True, "one-sided difference"),
+        (numerical_partials_divides_by_h, "numerical_partials has wrong values", True, "divide by 2h"),
+        (numerical_partials_moves_everything, "numerical_partials has wrong values", True, "one input at a time"),
+        (numerical_partials_ignores_h, "numerical_partials has wrong values", False, "use the step h that was passed in"),
+        (numerical_partials_edits_the_point, "changed (the point xs|its argument #2)", True, None),
     ],
     checks.check_two_layer_graph_backward: [
-        (graph_backward_skips_tanh, r"must pass through tanh", True),
-        (graph_backward_tanh_not_squared, r"square h", True),
-        (graph_backward_tanh_applied_again, r"without applying tanh again", True),
-        (graph_backward_dW_transposed, r"dW is transposed", True),
-        (graph_backward_dV_transposed, r"dV is transposed", True),
-        (graph_backward_da_averaged, r"da is averaged", True),
-        (graph_backward_db_averaged, r"db is averaged", True),
-        (graph_backward_returns_dict, r"should return a tuple", True),
+        (graph_backward_skips_tanh, "db has wrong values", True, "must pass through tanh"),
+        (graph_backward_tanh_not_squared, "db has wrong values", True, "square h"),
+        (graph_backward_tanh_applied_again, "db has wrong values", True, "without applying tanh again"),
+        (graph_backward_dW_transposed, "dW has shape", True, "dW is transposed"),
+        (graph_backward_dV_transposed, "dV has shape", True, "dV is transposed"),
+        (graph_backward_da_averaged, "da has wrong values", True, "da is averaged"),
+        (graph_backward_db_averaged, "db has wrong values", True, "db is averaged"),
+        (graph_backward_returns_dict, "should return a tuple", True, None),
     ],
 }
