@@ -36,24 +36,34 @@ __all__ = [
 SALT = 20_402  # this lecture's hidden cases: see dlcourse.checks.cases.case_rng
 
 
-def _precision_mistakes(expected: np.ndarray, inputs: tuple[Any, ...]) -> list[Mistake]:
+# The two helpers below are shared with lecture 03's checks (dlcourse.checks.losses); being about any
+# array result, they belong in dlcourse.checks.compare, where they can move.
+
+
+def precision_mistakes(expected: np.ndarray, inputs: tuple[Any, ...]) -> list[Mistake]:
     """Two ways of losing float64: a float32 result, and floats stored in an integer array.
 
     The second is offered only when an input is an integer array (np.empty_like(z) then copies z's
     integer dtype, and every value assigned into it is truncated).
     """
-    integer = any(isinstance(a, np.ndarray) and a.dtype.kind in "iu" for a in inputs)
+    hint = integer_input_hint(inputs)
     return [
         Mistake(expected.astype(np.float32), "the result was converted to float32: keep float64 (NumPy's default).",
                 name="float32"),
-        Mistake(np.trunc(expected).astype(np.int64) if integer else None,
-                "for integer input the result must still hold floats: an array made like the input "
-                "(np.empty_like, np.zeros_like) is an integer array, which truncates every value stored in it; "
-                "create it with a float dtype (np.empty(z.shape), or dtype=float).", name="integer array"),
+        Mistake(np.trunc(expected).astype(np.int64) if hint else None, hint, name="integer array"),
     ]
 
 
-def _expect_float64(got: Any, what: str, case: str) -> None:
+def integer_input_hint(inputs: tuple[Any, ...]) -> str:
+    """What to say when a result is wrong on integer input (also as an observation, when no mistake matches)."""
+    if not any(isinstance(a, np.ndarray) and a.dtype.kind in "iu" for a in inputs):
+        return ""
+    return ("for integer input the result must still hold floats: an array made like the input "
+            "(np.empty_like, np.zeros_like) is an integer array, which truncates every value stored in it; "
+            "create it with a float dtype (np.empty(z.shape), or dtype=float).")
+
+
+def expect_float64(got: Any, what: str, case: str) -> None:
     """float64 in (or integers in), float64 out."""
     expect_equal(got.dtype, np.dtype(np.float64), what=f"the dtype of {what}", case=case, show=str,
                  hint="compute and return float64, NumPy's default; do not convert the result.")
@@ -95,11 +105,11 @@ def check_sigmoid(sigmoid: Callable[..., Any], hidden: bool = False) -> None:
                     Mistake(np.tanh(z), "that is tanh; σ(z) = 1/(1 + e^{−z}) lies in (0, 1)."),
                     Mistake(np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))),
                             "for z ≥ 0 use 1/(1 + e^{−|z|}); e^{−|z|}/(1 + e^{−|z|}) is σ(−|z|)."),
-                    *_precision_mistakes(expected, (z,)),
+                    *precision_mistakes(expected, (z,)),
                 ]
             expect_array(got, expected, what="sigmoid(z)", case=case, rtol=1e-9, atol=1e-12,
                          mistakes=mistakes, nonfinite_hint=_SIGMOID_HINT)
-            _expect_float64(got, "sigmoid(z)", case)
+            expect_float64(got, "sigmoid(z)", case)
     run.passed()
 
 
@@ -152,11 +162,11 @@ def check_elu_backward(elu_backward: Callable[..., Any], hidden: bool = False) -
                     Mistake(dout * np.where(x > 0, 1.0, e) if alpha == 0 else None,
                             "α = 0 is a valid α (ELU becomes ReLU): do not replace it by a default "
                             "(`alpha or 1.0` treats 0 as missing)."),
-                    *_precision_mistakes(expected, ()),
+                    *precision_mistakes(expected, ()),
                 ]
             expect_array(got, expected, what="elu_backward's dx", case=case, **GRAD_TOL, mistakes=mistakes,
                          nonfinite_hint=hint)
-            _expect_float64(got, "elu_backward's dx", case)
+            expect_float64(got, "elu_backward's dx", case)
     run.passed()
 
 
@@ -193,9 +203,9 @@ def check_perceptron(perceptron: Callable[..., Any], hidden: bool = False) -> No
                 Mistake((z > 0).astype(float), "use the sigmoid σ(z), not a hard step."),
                 Mistake(z.reshape(-1, 1), "return one output per example, shape (N,)."),
                 Mistake(ref.sigmoid(z).reshape(-1, 1), "return shape (N,), not (N, 1): use x @ w with w of shape (D,)."),
-                *_precision_mistakes(expected, (x, w)),
+                *precision_mistakes(expected, (x, w)),
             ])
-            _expect_float64(got, "perceptron(x, w, w0)", case)
+            expect_float64(got, "perceptron(x, w, w0)", case)
     run.passed()
 
 
@@ -247,11 +257,11 @@ def check_dense_forward(dense_forward: Callable[..., Any], hidden: bool = False)
             mistakes += [
                 Mistake(x @ w + b if given is None else None, "called without an activation, dense_forward applies "
                         "its documented default, ReLU (activation=\"relu\" in the signature)."),
-                *_precision_mistakes(expected, (x, w, b)),
+                *precision_mistakes(expected, (x, w, b)),
             ]
             what = "dense_forward(x, W, b)" if given is None else f"dense_forward(x, W, b, {act!r})"
             expect_array(got, expected, what=what, case=case, rtol=1e-9, atol=1e-12, mistakes=mistakes)
-            _expect_float64(got, what, case)
+            expect_float64(got, what, case)
     run.passed()
 
 
@@ -307,11 +317,11 @@ def check_mlp_forward(mlp_forward: Callable[..., Any], hidden: bool = False) -> 
                 Mistake(ref.mlp_forward(x, layers, "linear") if given is None else None,
                         "called without an activation, mlp_forward applies its documented default, ReLU "
                         "(activation=\"relu\" in the signature), after every hidden layer."),
-                *_precision_mistakes(expected, (x,)),
+                *precision_mistakes(expected, (x,)),
             ]
             expect_array(got, expected, what="mlp_forward(x, layers)", case=case, rtol=1e-9, atol=1e-12,
                          mistakes=mistakes)
-            _expect_float64(got, "mlp_forward(x, layers)", case)
+            expect_float64(got, "mlp_forward(x, layers)", case)
     run.passed()
 
 
