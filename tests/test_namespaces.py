@@ -56,11 +56,7 @@ NAMES_BEFORE = {
 
 # Modules kept out of their package's namespace for now, and why; they are imported by module name
 # (``from dlcourse.gpu import rnn``). Merging one is its import line plus deleting its entry here.
-NOT_MERGED = {
-    "dlcourse.gpu.rnn": "exports the one-call function `rnn`, which would hide the module dlcourse.gpu.rnn",
-    "dlcourse.gpu.charlm": "lecture 10 joins dlcourse.gpu together with dlcourse.gpu.rnn",
-    "dlcourse.ref.rnn": "each dlcourse.ref name needs its twin in dlcourse.gpu, and dlcourse.gpu.rnn is not merged",
-}
+NOT_MERGED: dict[str, str] = {}
 
 PACKAGES = ["dlcourse.ref", pytest.param("dlcourse.gpu", marks=pytest.mark.skipif(
     importlib.util.find_spec("torch") is None, reason="dlcourse.gpu needs torch"))]
