@@ -281,6 +281,20 @@ def conv_matrix_stride_ignored(kernel, input_shape, stride=1, pad=0):
     return _matrix(kernel, input_shape, stride, pad, no_stride=True)
 
 
+def conv_matrix_float32(kernel, input_shape, stride=1, pad=0):
+    return _matrix(kernel, input_shape, stride, pad).astype(np.float32)
+
+
+def conv_matrix_memory_order(kernel, input_shape, stride=1, pad=0):
+    kh, kw = kernel.shape
+    flat = kernel.ravel(order="K")  # memory order: the index order only for a C-contiguous kernel
+    return _matrix(flat.reshape(kh, kw), input_shape, stride, pad)
+
+
+def conv_matrix_default_pad_one(kernel, input_shape, stride=1, pad=1):
+    return _matrix(kernel, input_shape, stride, pad)
+
+
 # ----------------------------------------------------------------- im2col
 def im2col_loops(x, kh, kw, stride=1, pad=0):
     n, c, h, w = x.shape
@@ -812,6 +826,15 @@ def avg_pool_backward_averages_overlaps(dout, cache):
     return _avg_backward(dout, cache, average_overlaps=True)
 
 
+def avg_pool_backward_stride_required(dout, cache):
+    x, pool, stride = cache
+    dx = np.zeros(x.shape)
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):  # stride None (the forward's default): TypeError
+            dx[:, :, i * stride : i * stride + pool, j * stride : j * stride + pool] += dout[:, :, i, j, None, None] / pool**2
+    return dx
+
+
 def avg_pool_backward_max_pool_gradient(dout, cache):
     return max_pool_backward_loops(dout, cache)
 
@@ -892,6 +915,10 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (conv_matrix_kernel_flipped, "conv_matrix has wrong values", True, "kernel is flipped"),
         (conv_matrix_padding_columns, "conv_matrix has shape", True, "padding adds no columns"),
         (conv_matrix_stride_ignored, "conv_matrix has shape", True, "stride is ignored"),
+        (conv_matrix_float32, "conv_matrix has dtype float32", True, "float32"),
+        (conv_matrix_memory_order, r"conv_matrix has wrong values \(kernel of shape \(3, 2\) \(not C-contiguous\)",
+         False, "memory order is not its index order"),
+        (conv_matrix_default_pad_one, "conv_matrix has shape", False, "defaults are stride=1 and pad=0"),
     ],
     checks.check_im2col: [
         (im2col_rows_kernel_first, "im2col has wrong values", True, "wrong order"),
@@ -960,5 +987,6 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (avg_pool_backward_overwrites, "dx has wrong values", True, r"\*added\*"),
         (avg_pool_backward_averages_overlaps, "dx has wrong values", True, "without averaging"),
         (avg_pool_backward_max_pool_gradient, "dx has wrong values", True, "max pooling's gradient"),
+        (avg_pool_backward_stride_required, None, False, None),
     ],
 }

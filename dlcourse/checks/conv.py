@@ -405,9 +405,15 @@ def check_conv_matrix(conv_matrix: Callable[..., Any], hidden: bool = False) -> 
                 one_side = ref.conv_matrix(kernel, (h + p, w + p), s, 0).reshape(-1, h + p, w + p)[:, p:, p:]
                 mistakes.append(Mistake(one_side.reshape(len(one_side), -1),
                                         "the zeros are on one side only: pad both sides of each axis."))
+            if given_s is None:
+                mistakes.append(Mistake(ref.conv_matrix(kernel, shape, 1, 1), "called without stride and pad, the "
+                                        "defaults are stride=1 and pad=0 (no padding)."))
             if kernel.dtype.kind == "f":
                 _expect_float64(got, expected, "conv_matrix", case)
-            expect_array(got, expected, what="conv_matrix", case=case, mistakes=mistakes)
+            expect_array(got, expected, what="conv_matrix", case=case, mistakes=mistakes,
+                         hint="" if kernel.flags.c_contiguous else "the kernel is not C-contiguous here (a transposed "
+                         "or strided view): its memory order is not its index order. Read it as kernel[p, q] (or "
+                         "ravel it in C order, the default).")
     run.passed()
 
 
