@@ -92,6 +92,8 @@ _ENV_PREFIXES = ("LC_", "NBGRADER_", "DLCOURSE_", "OMP_", "OPENBLAS_", "MKL_")
 #: account (login ids start at 1000; ``nobody`` is 65534) and below the 32-bit sentinel.
 _ROOT_SANDBOX_UID_BASE = 0x40000000
 _ids = itertools.count()
+#: How long an interrupt waits for the kernel to acknowledge it (ms).
+_INTERRUPT_REPLY_MS = 5000
 
 
 @dataclass(frozen=True)
@@ -392,16 +394,27 @@ class SandboxKernelManager(AsyncKernelManager):
         )
         await super()._async_launch_kernel(command, **kw)
 
-    async def _async_interrupt_kernel(self) -> None:
+    async def interrupt_kernel(self) -> None:  # type: ignore[override]
+        """Interrupt the running cell: an ``interrupt_request`` on the control channel.
+
+        AsyncKernelManager binds ``interrupt_kernel`` to the base class's coroutine, so this
+        overrides the public name.
+        """
         # The process jupyter_client started is bwrap, which does not pass SIGINT on: ask the
         # kernel itself (ipykernel answers interrupt_request on its control thread).
-        if self.has_kernel:
-            msg = self.session.msg("interrupt_request", content={})
-            self._connect_control_socket()
-            assert self._control_socket is not None
-            self.session.send(self._control_socket, msg)
+        # A socket of its own, and the reply awaited: sent without waiting on the long-lived
+        # control socket, the request was seen to sit unsent while nbclient polled for the cell.
+        if not self.has_kernel:
+            await super()._async_interrupt_kernel()
             return
-        await super()._async_interrupt_kernel()
+        socket = self._create_connected_socket("control")
+        try:
+            self.session.send(socket, self.session.msg("interrupt_request", content={}))
+            await socket.poll(_INTERRUPT_REPLY_MS)
+        finally:
+            socket.close(linger=0)
+
+    _async_interrupt_kernel = interrupt_kernel
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
