@@ -191,8 +191,9 @@ def _python_paths(hidden: Sequence[Path]) -> list[Path]:
     """What the kernel's Python needs to see: its installation, site-packages, ``sys.path``, dlcourse.
 
     A ``sys.path`` entry that holds a hidden folder (the course root on ``PYTHONPATH``, an
-    editable install at the course root, the home folder) is not bound whole: only its
-    ``dlcourse`` package is, which is what the kernel imports from there.
+    editable install at the course root, the home folder) or is a course itself (it holds an
+    ``nbgrader_config.py``: a checkout of this repository used as a course) is not bound
+    whole: only its ``dlcourse`` package is, which is what the kernel imports from there.
     """
     import site
 
@@ -208,7 +209,7 @@ def _python_paths(hidden: Sequence[Path]) -> list[Path]:
         if not entry or not os.path.isdir(entry):
             continue
         path = Path(entry).resolve()
-        if any(_contains(path, h) for h in hidden):
+        if any(_contains(path, h) for h in hidden) or (path / "nbgrader_config.py").is_file():
             inner = path / "dlcourse"
             if inner.is_dir():
                 paths.append(inner.resolve())
