@@ -130,10 +130,20 @@ def test_launcher_sets_hard_limits_and_refuses_bad_arguments() -> None:
 
 
 def test_config_swaps_execute_for_the_sandboxed_one() -> None:
+    from nbgrader.converters import Autograde
+    from traitlets.config import Config
+
+    from dlcourse.course.kernel import GradingExecute
+    from dlcourse.course.sandbox import SandboxKernelManager
+
     config = sandbox_config(SandboxLimits(processes=32), hidden=["/course"])
     steps = config["Autograde"]["autograde_preprocessors"]
-    assert steps[0] == "dlcourse.course.sandbox.SandboxedExecute"
+    assert steps[0] == "dlcourse.course.kernel.GradingExecute"
     assert not any(s.endswith(".Execute") for s in steps) and len(steps) > 1
+    app = Autograde(config=Config(config))
+    execute = app.autograde_preprocessors[0]
+    assert execute == "dlcourse.course.kernel.GradingExecute"
+    assert GradingExecute(config=Config(config)).kernel_manager_class is SandboxKernelManager
     assert config["SandboxKernelManager"]["max_processes"] == 32
     assert config["SandboxKernelManager"]["hidden_paths"] == [str(Path("/course").resolve())]
 

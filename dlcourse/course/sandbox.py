@@ -49,19 +49,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jupyter_client.manager import AsyncKernelManager
-from nbgrader.preprocessors import Execute
 from traitlets import Integer, List, Unicode
-from traitlets.utils.importstring import import_item
 
 from dlcourse.course.errors import CourseError
+from dlcourse.course.kernel import GradingKernelManager, grading_preprocessors
 
 __all__ = [
     "NO_SANDBOX",
     "SandboxInfo",
     "SandboxKernelManager",
     "SandboxLimits",
-    "SandboxedExecute",
     "bwrap_command",
     "detect_sandbox",
     "sandbox_config",
@@ -336,8 +333,8 @@ def _chown_tree(path: Path, uid: int) -> None:
             os.chown(os.path.join(folder, name), uid, uid, follow_symlinks=False)
 
 
-class SandboxKernelManager(AsyncKernelManager):
-    """An ``AsyncKernelManager`` whose kernel runs in a bubblewrap sandbox over IPC sockets."""
+class SandboxKernelManager(GradingKernelManager):
+    """A :class:`.GradingKernelManager` whose kernel runs in a bubblewrap sandbox over IPC sockets."""
 
     memory_limit_mb = Integer(0, help="Address-space limit of the kernel (MB); 0 for none.").tag(config=True)
     max_processes = Integer(256, help="Processes and threads the kernel may run at once; 0 for no limit.").tag(
@@ -424,36 +421,16 @@ class SandboxKernelManager(AsyncKernelManager):
             self._box = None
 
 
-class SandboxedExecute(Execute):
-    """nbgrader's ``Execute`` with the kernel in a sandbox (nbgrader hard-wires its kernel manager class)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
-        super().__init__(*args, **kwargs)
-
-
-def _dotted(step: Any) -> str:
-    """A preprocessor (class or dotted name) as a dotted name, with ``Execute`` made sandboxed."""
-    if isinstance(step, str):
-        return _dotted(import_item(step)) if step.rsplit(".", 1)[-1] == "Execute" else step
-    if step is Execute:
-        step = SandboxedExecute
-    return f"{step.__module__}.{step.__qualname__}"
-
-
 def sandbox_config(limits: SandboxLimits, hidden: Sequence[Path | str] = (), config: Any = None) -> dict[str, Any]:
     """Config sections (plain JSON) that make nbgrader's ``Autograde`` run kernels in the sandbox.
 
     Merge them into the course config of the process that grades: ``Autograde`` then executes
-    notebooks with :class:`SandboxedExecute` (in place of ``Execute`` in its preprocessors, as
-    ``config`` sets them, else nbgrader's default) under ``limits``; ``hidden`` folders (the
-    course root) are never bound into the sandbox.
+    notebooks with :class:`.GradingExecute` (in place of ``Execute`` in its steps, as ``config``
+    sets them) and :class:`SandboxKernelManager` under ``limits``; ``hidden`` folders (the course
+    root) are never bound into the sandbox.
     """
-    from nbgrader.converters import Autograde
-
-    steps = [_dotted(step) for step in Autograde(config=config).autograde_preprocessors]
     return {
-        "Autograde": {"autograde_preprocessors": steps},
+        **grading_preprocessors(config, sandboxed=True),
         "SandboxKernelManager": {
             "memory_limit_mb": int(limits.memory_mb),
             "max_processes": int(limits.processes),
