@@ -1,0 +1,237 @@
+"""One grading job: what a worker needs to grade one submission, and what comes back.
+
+A job runs wherever the class is graded: in a local worker process
+(:mod:`dlcourse.course.parallel`) or on a Dask worker (:mod:`dlcourse.course.cluster`). Either
+way the same two steps run:
+
+- :func:`grade_job` in the process that grades: the sandbox is chosen *there* (it is a property of
+  the machine: :func:`dlcourse.course.sandbox.detect_sandbox`), nbgrader grades the submission in
+  a course folder of the job's own, and the status is written to ``result.json``;
+- :func:`collect_outcome` reads that folder back as a :class:`JobOutcome`: the status, the
+  sandbox that was used and the autograded notebooks *as bytes* (regular files only, never
+  following a link), which is all the process that owns the gradebook needs.
+
+:func:`run_job` is the whole job for a remote worker: a :class:`GradingJob` carries the
+assignment (the template course, packed) and one submission (packed), and the job runs in a
+child process of its own under the time limit, killed with everything it started when the limit
+runs out. Nothing is written outside a temporary folder, so a job that is run twice (Dask runs
+a dead worker's jobs again elsewhere) does no harm: the gradebook is written once per outcome,
+by the process that receives it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "GradingJob",
+    "JobOutcome",
+    "MAX_NOTEBOOK_BYTES",
+    "collect_outcome",
+    "grade_job",
+    "kill_tree",
+    "pack_folder",
+    "run_job",
+    "unpack_folder",
+]
+
+RESULT_FILE = "result.json"
+#: An autograded notebook larger than this is not brought back (nbgrader's LimitOutput keeps
+#: real ones far smaller); the submission is reported instead of filling the grader's memory.
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
+_POLL_S = 0.1
+
+
+@dataclass(frozen=True)
+class GradingJob:
+    """One submission to grade, self-contained: it pickles, so it travels to any worker.
+
+    ``template`` and ``submission`` are packed folders (:func:`pack_folder`): a course with the
+    assignment's sources and a gradebook that knows it, and ``submitted/<student>/<name>/``.
+    ``settings`` are what :func:`grade_job` needs (nbgrader config, sandbox limits); ``time_limit``
+    is the wall-clock limit of the whole job, in seconds.
+    """
+
+    name: str
+    student: str
+    notebook_ids: tuple[str, ...]
+    submission: bytes
+    settings: dict[str, Any]
+    time_limit: float
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a job gives back: ``status`` (``"graded"`` or ``"not graded: ..."``), the sandbox label,
+    the autograded notebooks ``{notebook id: bytes}`` of a graded submission, and where it ran."""
+
+    student: str
+    status: str
+    sandbox: str
+    notebooks: dict[str, bytes] = field(default_factory=dict)
+    seconds: float = 0.0
+    host: str = ""
+
+
+def pack_folder(folder: Path) -> bytes:
+    """The files under ``folder`` as a gzipped tar (paths relative to ``folder``)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
+        tar.add(str(folder), arcname=".")
+    return buf.getvalue()
+
+
+def unpack_folder(data: bytes, dest: Path) -> Path:
+    """Unpack :func:`pack_folder`'s bytes into ``dest``; links and paths that leave ``dest`` are refused."""
+    dest.mkdir(parents=True, exist_ok=True)
+    root = dest.resolve()
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        members = tar.getmembers()
+        for member in members:
+            target = (root / member.name).resolve()
+            if not (member.isfile() or member.isdir()) or (target != root and root not in target.parents):
+                raise ValueError(f"refusing to unpack {member.name!r}")
+        tar.extractall(str(root), members=members)  # noqa: S202 - every member checked above
+    return dest
+
+
+def grade_job(root: Path, name: str, student: str, settings: dict[str, Any]) -> str:
+    """Grade ``student``'s submission in the job course at ``root``; write ``root/result.json``; return the status.
+
+    ``settings``: ``{"config": {...nbgrader sections...}, "sandbox": {"limits": {...},
+    "require": bool, "hidden": [...]}}``. The sandbox is used when this machine has one; without
+    one, ``require`` makes the job fail with a reason instead of grading unsandboxed.
+    """
+    from dlcourse.course.sandbox import SandboxLimits, detect_sandbox, sandbox_config
+    from dlcourse.course.submission import grade_in_directory
+
+    box = settings.get("sandbox", {})
+    config = dict(settings.get("config", {}))
+    info = detect_sandbox()
+    if info.available:
+        config.update(sandbox_config(SandboxLimits(**box.get("limits", {})), box.get("hidden", []), None))
+        status = grade_in_directory(root, name, student, config).status
+    elif box.get("require"):
+        status = f"not graded: no sandbox on {socket.gethostname()} ({info.detail}) and require_sandbox is set"
+    else:
+        from dlcourse.course.kernel import grading_preprocessors
+
+        config.update(grading_preprocessors(None))
+        status = grade_in_directory(root, name, student, config).status
+    (root / RESULT_FILE).write_text(json.dumps({"status": status, "sandbox": info.label}), encoding="utf-8")
+    return status
+
+
+def collect_outcome(root: Path, name: str, student: str, notebook_ids: tuple[str, ...] | list[str]) -> JobOutcome:
+    """The outcome of a finished :func:`grade_job` in the job course at ``root``.
+
+    A missing or unreadable ``result.json`` means the grading process died. The autograded
+    notebooks are read as regular files only: a student's code that replaced one with a link
+    (possible without a sandbox) cannot make the grader read or copy another file.
+    """
+    try:
+        result = json.loads((root / RESULT_FILE).read_text(encoding="utf-8"))
+        status, label = str(result["status"]), str(result.get("sandbox", ""))
+    except (OSError, ValueError, KeyError, TypeError):
+        return JobOutcome(student, "not graded: grader process died (no result)", "", host=socket.gethostname())
+    notebooks: dict[str, bytes] = {}
+    if status == "graded":
+        folder = root / "autograded" / student / name
+        for notebook_id in notebook_ids:
+            path = folder / f"{notebook_id}.ipynb"
+            try:
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            except OSError:
+                status = f"not graded: the autograded {path.name} is missing or not a regular file"
+                break
+            with os.fdopen(fd, "rb") as fh:
+                data = fh.read(MAX_NOTEBOOK_BYTES + 1)
+            if len(data) > MAX_NOTEBOOK_BYTES:
+                status = f"not graded: the autograded {path.name} is over {MAX_NOTEBOOK_BYTES >> 20} MB"
+                break
+            notebooks[notebook_id] = data
+    return JobOutcome(student, status, label, notebooks if status == "graded" else {}, host=socket.gethostname())
+
+
+def kill_tree(pid: int | None) -> None:
+    """Kill process ``pid`` and everything it started (the kernel runs in a session of its own)."""
+    if pid is None:
+        return
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        family = parent.children(recursive=True) + [parent]
+    except psutil.Error:
+        return
+    for proc in family:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(family, timeout=5)
+
+
+def run_job(job: GradingJob, template: bytes) -> JobOutcome:
+    """Run ``job`` here, in a child process under its time limit, and return its outcome.
+
+    ``template`` is the packed template course (sent once to each worker, not once per job).
+    The child is a fresh interpreter (``python -m dlcourse.course.job``): a Dask worker runs
+    tasks in threads of a daemon process, where forking is unsafe and multiprocessing refuses.
+    """
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="dlcourse-job-") as tmp:
+        root = unpack_folder(template, Path(tmp) / "course")
+        unpack_folder(job.submission, root / "submitted" / job.student / job.name)
+        (Path(tmp) / "settings.json").write_text(json.dumps(job.settings), encoding="utf-8")
+        env = dict(os.environ)
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(var, "1")  # one BLAS thread per kernel, as in the local pool
+        child = subprocess.Popen(
+            [sys.executable, "-m", "dlcourse.course.job", str(root), job.name, job.student, str(Path(tmp) / "settings.json")],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        deadline = start + job.time_limit
+        while child.poll() is None and time.monotonic() < deadline:
+            time.sleep(_POLL_S)
+        if child.poll() is None:
+            kill_tree(child.pid)
+            child.wait()
+            reason = (
+                f"not graded: timeout (stopped after {time.monotonic() - start:.0f} s: the limit is "
+                f"{job.time_limit:g} s: a cell that ignores interrupts, or too many slow cells)"
+            )
+            return JobOutcome(job.student, reason, "", seconds=time.monotonic() - start, host=socket.gethostname())
+        outcome = collect_outcome(root, job.name, job.student, job.notebook_ids)
+        if not (root / RESULT_FILE).exists():
+            err = (child.stderr.read().decode("utf-8", "replace").strip().splitlines() if child.stderr else [])
+            why = err[-1] if err else f"exit code {child.returncode}"
+            outcome = JobOutcome(job.student, f"not graded: grader process died ({why})", "", host=outcome.host)
+        if child.stderr:
+            child.stderr.close()
+    return JobOutcome(
+        outcome.student, outcome.status, outcome.sandbox, outcome.notebooks, time.monotonic() - start, outcome.host
+    )
+
+
+def _main(argv: list[str]) -> None:
+    """``python -m dlcourse.course.job ROOT NAME STUDENT SETTINGS.json``: :func:`grade_job` in a fresh process."""
+    root, name, student, settings = argv
+    grade_job(Path(root), name, student, json.loads(Path(settings).read_text(encoding="utf-8")))
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])
