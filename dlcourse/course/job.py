@@ -39,6 +39,7 @@ __all__ = [
     "GradingJob",
     "JobOutcome",
     "MAX_NOTEBOOK_BYTES",
+    "RESULT_FILE",
     "collect_outcome",
     "grade_job",
     "kill_tree",

@@ -53,6 +53,7 @@ from traitlets import Integer, List, Unicode
 
 from dlcourse.course.errors import CourseError
 from dlcourse.course.kernel import GradingKernelManager, grading_preprocessors
+from dlcourse.course.results import NO_SANDBOX
 
 __all__ = [
     "NO_SANDBOX",
@@ -64,7 +65,6 @@ __all__ = [
     "sandbox_config",
 ]
 
-NO_SANDBOX = "none"
 
 #: Namespaces every sandbox gets. As root, no user namespace: the launcher switches to an
 #: unprivileged id instead (see the module docstring); otherwise bwrap needs one to work at all.
