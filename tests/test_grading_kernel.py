@@ -78,8 +78,10 @@ def test_grading_uses_the_wakeful_client_with_or_without_the_sandbox() -> None:
     client = GradingKernelClient()
     for name in ("shell", "control", "stdin"):
         assert getattr(client, f"{name}_channel_class") is WakefulChannel
-    boxed = GradingExecute(config=Config({"GradingExecute": {"sandboxed": True}}))
+    boxed = GradingExecute(config=Config({"GradingExecute": {"kernel_manager": "dlcourse.course.sandbox.SandboxKernelManager"}}))
     assert boxed.kernel_manager_class is SandboxKernelManager
+    with pytest.raises(TypeError, match="GradingKernelManager"):
+        GradingExecute(config=Config({"GradingExecute": {"kernel_manager": "jupyter_client.manager.AsyncKernelManager"}}))
     assert issubclass(SandboxKernelManager, GradingKernelManager)
 
 

@@ -37,7 +37,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, DottedObjectName, Type
+from traitlets import DottedObjectName, Type
 from traitlets.utils.importstring import import_item
 
 __all__ = [
@@ -87,23 +87,23 @@ class GradingKernelManager(AsyncKernelManager):
 
 
 class GradingExecute(Execute):
-    """nbgrader's ``Execute`` with :class:`GradingKernelManager`, or the sandbox's manager.
+    """nbgrader's ``Execute`` with :class:`GradingKernelManager`, or the manager ``kernel_manager`` names.
 
     nbgrader passes its kernel manager class as an argument (configuring it has no effect), so
-    the class is chosen here. ``sandboxed`` (config) starts each kernel in the bubblewrap sandbox
-    (:class:`dlcourse.course.sandbox.SandboxKernelManager`, configured under its own name).
+    the class is chosen here, by name: the sandbox (:func:`dlcourse.course.sandbox.sandbox_config`)
+    names :class:`~dlcourse.course.sandbox.SandboxKernelManager`, a subclass of this module's.
     """
 
-    sandboxed = Bool(False, help="Run each kernel in the bubblewrap sandbox.").tag(config=True)
+    kernel_manager = DottedObjectName(
+        f"{__name__}.GradingKernelManager", help="The kernel manager class (a GradingKernelManager)."
+    ).tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.sandboxed:
-            from dlcourse.course.sandbox import SandboxKernelManager
-
-            self.kernel_manager_class = SandboxKernelManager
-        else:
-            self.kernel_manager_class = GradingKernelManager
+        manager = import_item(str(self.kernel_manager))
+        if not issubclass(manager, GradingKernelManager):
+            raise TypeError(f"GradingExecute.kernel_manager must name a GradingKernelManager, not {manager}")
+        self.kernel_manager_class = manager
 
 
 def _dotted(step: Any) -> str:
@@ -115,13 +115,14 @@ def _dotted(step: Any) -> str:
     return f"{step.__module__}.{step.__qualname__}"
 
 
-def grading_preprocessors(config: Any = None, *, sandboxed: bool = False) -> dict[str, Any]:
+def grading_preprocessors(config: Any = None, *, kernel_manager: str | None = None) -> dict[str, Any]:
     """Config sections (plain JSON) that make ``Autograde`` execute with :class:`GradingExecute`.
 
     ``Autograde``'s steps as ``config`` sets them (else nbgrader's defaults), ``Execute`` replaced;
-    ``sandboxed`` runs the kernels in the sandbox (its limits go under ``SandboxKernelManager``).
+    ``kernel_manager`` (a dotted name) replaces :class:`GradingKernelManager`.
     """
     from nbgrader.converters import Autograde
 
     steps = [_dotted(step) for step in Autograde(config=config).autograde_preprocessors]
-    return {"Autograde": {"autograde_preprocessors": steps}, "GradingExecute": {"sandboxed": bool(sandboxed)}}
+    manager = kernel_manager or f"{__name__}.GradingKernelManager"
+    return {"Autograde": {"autograde_preprocessors": steps}, "GradingExecute": {"kernel_manager": manager}}

@@ -430,7 +430,7 @@ def sandbox_config(limits: SandboxLimits, hidden: Sequence[Path | str] = (), con
     root) are never bound into the sandbox.
     """
     return {
-        **grading_preprocessors(config, sandboxed=True),
+        **grading_preprocessors(config, kernel_manager=f"{__name__}.SandboxKernelManager"),
         "SandboxKernelManager": {
             "memory_limit_mb": int(limits.memory_mb),
             "max_processes": int(limits.processes),
