@@ -39,11 +39,12 @@ def _worker_report() -> dict[str, str]:
     return {"dlcourse": dlcourse.__version__, "sandbox": detect_sandbox().label, "host": socket.gethostname()}
 
 
-def connect(address: str, *, timeout: float = CONNECT_TIMEOUT_S, require_sandbox: bool = False) -> Any:
+def connect(address: str, *, timeout: float | None = None, require_sandbox: bool = False) -> Any:
     """A ``distributed.Client`` for the scheduler at ``address``, checked; :class:`.CourseError` if unusable.
 
-    Checked: the scheduler answers, it has at least one worker, every worker runs this version of
-    dlcourse, and (``require_sandbox``) every worker has the sandbox.
+    Checked: the scheduler answers (within ``timeout`` s, default :data:`CONNECT_TIMEOUT_S`), it
+    has at least one worker, every worker runs this version of dlcourse, and (``require_sandbox``)
+    every worker has the sandbox.
     """
     try:
         from distributed import Client
@@ -56,7 +57,7 @@ def connect(address: str, *, timeout: float = CONNECT_TIMEOUT_S, require_sandbox
 
     untouched = "nothing was graded and nothing changed"
     try:
-        client = Client(address, timeout=f"{timeout}s", set_as_default=False)
+        client = Client(address, timeout=f"{timeout or CONNECT_TIMEOUT_S}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise CourseError(
             f"cannot reach the Dask scheduler at {address} ({exc}); {untouched}", exit_code=EXIT_USAGE
@@ -115,7 +116,7 @@ def grade_on_cluster(
         client.submit(run_job, job, packed, key=f"dlcourse-grade-{job.name}-{job.student}-{run}", pure=False): job
         for job in jobs
     }
-    for future in as_completed(futures):
+    for future in as_completed(futures, loop=client.loop):
         job = futures[future]
         try:
             outcome = future.result()
