@@ -28,10 +28,7 @@ from dlcourse.course import release
 from dlcourse.course.cli import main
 from dlcourse.course.sandbox import detect_sandbox
 
-pytestmark = [
-    pytest.mark.skipif(not detect_sandbox().available, reason=f"no sandbox: {detect_sandbox().detail}"),
-    pytest.mark.slow,
-]
+pytestmark = pytest.mark.slow
 
 SECRET = "instructor-secret-5c1b"
 ALICE_MARKER = "alice-private-answer-77e2"
@@ -96,6 +93,8 @@ def _digest(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def hostile_class(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    if not detect_sandbox().available:
+        pytest.skip(f"no sandbox: {detect_sandbox().detail}")
     tmp = tmp_path_factory.mktemp("hostile")
     (tmp / "home").mkdir()
     (tmp / "home" / "secret.txt").write_text(SECRET)
@@ -185,3 +184,39 @@ def test_nothing_outside_the_sandbox_changed(hostile_class: dict[str, Any]) -> N
 def test_the_file_size_limit_stopped_the_big_file(hostile_class: dict[str, Any]) -> None:
     text = _cell_text(_autograded(hostile_class["course"], "h_big_file"))
     assert "File too large" in text
+
+
+def _one_student_course(tmp_path: Path, settings: str) -> Path:
+    course = make_course(tmp_path / "course")
+    with (course / "nbgrader_config.py").open("a") as fh:
+        fh.write("\n" + settings + "\n")
+    release(course)
+    submit(course, "alice", answered(release_path(course), CORRECT))
+    return course
+
+
+def test_without_a_sandbox_the_summary_and_csv_say_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    course = _one_student_course(tmp_path, "c.DlcourseGrading.sandbox = False")
+    assert main(["autograde", NAME, "--root", str(course)]) == 0
+    out = capsys.readouterr().out
+    assert "sandbox: none (turned off: DlcourseGrading.sandbox = False): WARNING: student code ran unsandboxed" in out
+    with (course / "grades.csv").open(newline="") as fh:
+        row = next(csv.DictReader(fh))
+    assert row["score"] == str(MAX_SCORE) and row["sandbox"].startswith("none (turned off")
+
+
+def test_require_sandbox_refuses_before_anything_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dlcourse.course.sandbox as sandbox
+
+    course = _one_student_course(tmp_path, "c.DlcourseGrading.require_sandbox = True")
+    monkeypatch.setattr(sandbox, "_bwrap", lambda: None)
+    sandbox.detect_sandbox.cache_clear()
+    try:
+        assert main(["autograde", NAME, "--root", str(course)]) == 2
+    finally:
+        sandbox.detect_sandbox.cache_clear()
+    err = capsys.readouterr().err
+    assert "require_sandbox is set and this machine has no sandbox (bwrap not found" in err
+    assert not (course / "gradebook.db").exists() and not (course / "grades.csv").exists()

@@ -112,15 +112,20 @@ def grade_job(root: Path, name: str, student: str, settings: dict[str, Any]) -> 
     """Grade ``student``'s submission in the job course at ``root``; write ``root/result.json``; return the status.
 
     ``settings``: ``{"config": {...nbgrader sections...}, "sandbox": {"limits": {...},
-    "require": bool, "hidden": [...]}}``. The sandbox is used when this machine has one; without
-    one, ``require`` makes the job fail with a reason instead of grading unsandboxed.
+    "enabled": bool, "require": bool, "hidden": [...]}}``. The sandbox is used when it is enabled
+    and this machine has one; without one, ``require`` makes the job fail with a reason instead
+    of grading unsandboxed.
     """
-    from dlcourse.course.sandbox import SandboxLimits, detect_sandbox, sandbox_config
+    from dlcourse.course.results import NO_SANDBOX
+    from dlcourse.course.sandbox import SandboxInfo, SandboxLimits, detect_sandbox, sandbox_config
     from dlcourse.course.submission import grade_in_directory
 
     box = settings.get("sandbox", {})
     config = dict(settings.get("config", {}))
-    info = detect_sandbox()
+    if box.get("enabled", True):
+        info = detect_sandbox()
+    else:
+        info = SandboxInfo(NO_SANDBOX, "turned off: DlcourseGrading.sandbox = False")
     if info.available:
         config.update(sandbox_config(SandboxLimits(**box.get("limits", {})), box.get("hidden", []), None))
         status = grade_in_directory(root, name, student, config).status

@@ -108,7 +108,14 @@ def autograde(
     course = Course.load(root)
     (name,) = course.resolve([name])
     limits = GradingLimits(jobs, cell_timeout, notebook_time_limit, memory_limit_mb).resolved(course)
-    require = grading_settings(course.config).require_sandbox
+    grading = grading_settings(course.config)
+    require = grading.require_sandbox
+    if require and not grading.sandbox:
+        raise CourseError(
+            "nbgrader_config.py sets DlcourseGrading.require_sandbox and turns the sandbox off "
+            "(DlcourseGrading.sandbox = False): choose one",
+            exit_code=EXIT_USAGE,
+        )
     client = None
     if scheduler:
         from dlcourse.course.cluster import connect
@@ -200,6 +207,7 @@ def job_settings(course: Course, limits: GradingLimits) -> dict[str, Any]:
                 "file_size_mb": int(settings.max_file_size_mb),
                 "cpu_seconds": int(limits.notebook_time_limit or 0),
             },
+            "enabled": bool(settings.sandbox),
             "require": bool(settings.require_sandbox),
             "hidden": [str(course.root)],
         },

@@ -63,6 +63,12 @@ class DlcourseGrading(Configurable):
         "An allocation beyond it raises MemoryError in the student's cell.",
     ).tag(config=True)
 
+    sandbox = Bool(
+        True,
+        help="Run each submission's kernel in the bubblewrap sandbox where this machine (or the Dask "
+        "worker) has one. False turns it off (for debugging): reports then say 'sandbox: none'.",
+    ).tag(config=True)
+
     require_sandbox = Bool(
         False,
         help="Refuse to grade when the bubblewrap sandbox is unavailable (no bwrap, or user namespaces "
