@@ -127,7 +127,8 @@ def grade_job(root: Path, name: str, student: str, settings: dict[str, Any]) -> 
     else:
         info = SandboxInfo(NO_SANDBOX, "turned off: DlcourseGrading.sandbox = False")
     if info.available:
-        config.update(sandbox_config(SandboxLimits(**box.get("limits", {})), box.get("hidden", []), None))
+        limits = SandboxLimits(**box.get("limits", {}))
+        config.update(sandbox_config(limits, box.get("hidden", []), None, scratch=root.parent))
         status = grade_in_directory(root, name, student, config).status
     elif box.get("require"):
         status = f"not graded: no sandbox on {socket.gethostname()} ({info.detail}) and require_sandbox is set"

@@ -347,6 +347,9 @@ class SandboxKernelManager(GradingKernelManager):
     hidden_paths = List(
         Unicode(), help="Folders never bound into the sandbox whole (the course root; the home folder always)."
     ).tag(config=True)
+    scratch = Unicode(
+        "", help="Folder for the sandbox's own files (a job's folder, removed with it); default: the temp folder."
+    ).tag(config=True)
 
     _box: Path | None = None
 
@@ -358,7 +361,7 @@ class SandboxKernelManager(GradingKernelManager):
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         if self._box is None:
             # a short path: a Unix socket's path must stay under 108 bytes
-            self._box = Path(tempfile.mkdtemp(prefix="dlk-"))
+            self._box = Path(tempfile.mkdtemp(prefix="dlk-", dir=self.scratch or None))
             (self._box / "run").mkdir()
             self.transport = "ipc"
             self.connection_file = str(self._box / "run" / "kernel.json")
@@ -421,13 +424,16 @@ class SandboxKernelManager(GradingKernelManager):
             self._box = None
 
 
-def sandbox_config(limits: SandboxLimits, hidden: Sequence[Path | str] = (), config: Any = None) -> dict[str, Any]:
+def sandbox_config(
+    limits: SandboxLimits, hidden: Sequence[Path | str] = (), config: Any = None, scratch: Path | str | None = None
+) -> dict[str, Any]:
     """Config sections (plain JSON) that make nbgrader's ``Autograde`` run kernels in the sandbox.
 
     Merge them into the course config of the process that grades: ``Autograde`` then executes
     notebooks with :class:`.GradingExecute` (in place of ``Execute`` in its steps, as ``config``
     sets them) and :class:`SandboxKernelManager` under ``limits``; ``hidden`` folders (the course
-    root) are never bound into the sandbox.
+    root) are never bound into the sandbox; ``scratch`` holds the sandbox's own files (a job's
+    folder: a job killed at its time limit leaves nothing behind once its folder is removed).
     """
     return {
         **grading_preprocessors(config, kernel_manager=f"{__name__}.SandboxKernelManager"),
@@ -437,5 +443,6 @@ def sandbox_config(limits: SandboxLimits, hidden: Sequence[Path | str] = (), con
             "max_file_size_mb": int(limits.file_size_mb),
             "cpu_time_limit": int(limits.cpu_seconds),
             "hidden_paths": [str(Path(h).resolve()) for h in hidden],
+            "scratch": str(scratch) if scratch else "",
         },
     }
