@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,54 +192,123 @@ def kill_tree(pid: int | None) -> None:
     psutil.wait_procs(family, timeout=5)
 
 
+class _ForkServer:
+    """A single-threaded helper process that has imported nbgrader once and forks a grader per job.
+
+    A Dask worker runs tasks in threads of a (usually daemonic) process: forking it is unsafe and
+    multiprocessing refuses to. A fresh interpreter per job would pay nbgrader's imports (1-2 s
+    idle, far more on a loaded machine) every time. This server pays them once per worker
+    process; each job is then a fork of a quiet, single-threaded process, as in the local pool.
+    Protocol: one JSON line in (``[root, name, student, settings path]``), one line out (the
+    grader's pid); the server ignores SIGCHLD, so finished graders leave no zombies.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[str] | None = None
+
+    def start_grader(self, root: Path, name: str, student: str, settings: Path) -> int:
+        """Fork a grader for one job; its pid."""
+        with self._lock:
+            for attempt in range(2):
+                if self._proc is None or self._proc.poll() is not None:
+                    env = dict(os.environ)
+                    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+                        env.setdefault(var, "1")  # one BLAS thread per kernel, as in the local pool
+                    self._proc = subprocess.Popen(
+                        [sys.executable, "-m", "dlcourse.course.job", "--serve"], env=env, text=True,
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
+                    )
+                assert self._proc.stdin is not None and self._proc.stdout is not None
+                try:
+                    self._proc.stdin.write(json.dumps([str(root), name, student, str(settings)]) + "\n")
+                    self._proc.stdin.flush()
+                    line = self._proc.stdout.readline()
+                    return int(line)
+                except (OSError, ValueError):
+                    self._proc = None  # the server died: start another once
+                    if attempt:
+                        raise
+            raise AssertionError("unreachable")
+
+
+_SERVER = _ForkServer()
+
+
+def _serve() -> None:
+    """The fork server's loop (``python -m dlcourse.course.job --serve``)."""
+    import signal
+
+    import nbgrader.converters  # noqa: F401 - the imports every grader shares
+    import nbgrader.preprocessors  # noqa: F401
+
+    import dlcourse.course.submission  # noqa: F401
+    from dlcourse.course.sandbox import detect_sandbox
+
+    detect_sandbox()  # once: the graders inherit the answer
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # graders are reaped by the kernel, never zombies
+    for line in sys.stdin:
+        root, name, student, settings = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the grader waits for its kernel
+                os.setsid()
+                quiet = os.open(os.devnull, os.O_RDWR)  # the server's pipes are its protocol, not output
+                os.dup2(quiet, 0)
+                os.dup2(quiet, 1)
+                grade_job(Path(root), name, student, json.loads(Path(settings).read_text(encoding="utf-8")))
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        sys.stdout.write(f"{pid}\n")
+        sys.stdout.flush()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def run_job(job: GradingJob, template: bytes) -> JobOutcome:
-    """Run ``job`` here, in a child process under its time limit, and return its outcome.
+    """Run ``job`` here, in a grader process of its own under its time limit, and return its outcome.
 
     ``template`` is the packed template course (sent once to each worker, not once per job).
-    The child is a fresh interpreter (``python -m dlcourse.course.job``): a Dask worker runs
-    tasks in threads of a daemon process, where forking is unsafe and multiprocessing refuses.
+    The grader is forked by this worker's :class:`_ForkServer`.
     """
     start = time.monotonic()
+    host = socket.gethostname()
     with tempfile.TemporaryDirectory(prefix="dlcourse-job-") as tmp:
         root = unpack_folder(template, Path(tmp) / "course")
         unpack_folder(job.submission, root / "submitted" / job.student / job.name)
-        (Path(tmp) / "settings.json").write_text(json.dumps(job.settings), encoding="utf-8")
-        env = dict(os.environ)
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            env.setdefault(var, "1")  # one BLAS thread per kernel, as in the local pool
-        child = subprocess.Popen(
-            [sys.executable, "-m", "dlcourse.course.job", str(root), job.name, job.student, str(Path(tmp) / "settings.json")],
-            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        settings = Path(tmp) / "settings.json"
+        settings.write_text(json.dumps(job.settings), encoding="utf-8")
+        pid = _SERVER.start_grader(root, job.name, job.student, settings)
         deadline = start + job.time_limit
-        while child.poll() is None and time.monotonic() < deadline:
+        while _alive(pid) and time.monotonic() < deadline:
             time.sleep(_POLL_S)
-        if child.poll() is None:
-            kill_tree(child.pid)
-            child.wait()
+        if _alive(pid):
+            kill_tree(pid)
             reason = (
                 f"not graded: timeout (stopped after {time.monotonic() - start:.0f} s: the limit is "
                 f"{job.time_limit:g} s: a cell that ignores interrupts, or too many slow cells)"
             )
-            return JobOutcome(job.student, reason, "", seconds=time.monotonic() - start, host=socket.gethostname())
+            return JobOutcome(job.student, reason, "", seconds=time.monotonic() - start, host=host)
         outcome = collect_outcome(root, job.name, job.student, job.notebook_ids)
-        if not (root / RESULT_FILE).exists():
-            err = (child.stderr.read().decode("utf-8", "replace").strip().splitlines() if child.stderr else [])
-            why = err[-1] if err else f"exit code {child.returncode}"
-            outcome = JobOutcome(job.student, f"not graded: grader process died ({why})", "", host=outcome.host)
-        if child.stderr:
-            child.stderr.close()
-    return JobOutcome(
-        outcome.student, outcome.status, outcome.sandbox, outcome.notebooks, time.monotonic() - start, outcome.host
-    )
-
-
-def _main(argv: list[str]) -> None:
-    """``python -m dlcourse.course.job ROOT NAME STUDENT SETTINGS.json``: :func:`grade_job` in a fresh process."""
-    root, name, student, settings = argv
-    grade_job(Path(root), name, student, json.loads(Path(settings).read_text(encoding="utf-8")))
+    return JobOutcome(outcome.student, outcome.status, outcome.sandbox, outcome.notebooks, time.monotonic() - start, host)
 
 
 if __name__ == "__main__":
-    _main(sys.argv[1:])
+    if sys.argv[1:] == ["--serve"]:
+        _serve()
