@@ -80,13 +80,14 @@ def cluster(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _busy_worker(workers: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes] | None:
-    """A worker that is grading right now (it has a child process: the job's grader)."""
+    """A worker that is grading right now: its grader fork server has a grader running."""
     import psutil
 
     for worker in workers:
         try:
-            if psutil.Process(worker.pid).children():
-                return worker
+            for child in psutil.Process(worker.pid).children(recursive=True):
+                if "--serve" in child.cmdline() and child.children():
+                    return worker
         except psutil.Error:
             continue
     return None
