@@ -13,8 +13,8 @@ way the same two steps run:
 
 :func:`run_job` is the whole job for a remote worker: a :class:`GradingJob` carries the
 assignment (the template course, packed) and one submission (packed), and the job runs in a
-child process of its own under the time limit, killed with everything it started when the limit
-runs out. Nothing is written outside a temporary folder, so a job that is run twice (Dask runs
+grader process of its own (forked by a preloaded :class:`_ForkServer`) under the time limit,
+killed with everything it started when the limit runs out. Nothing is written outside a temporary folder, so a job that is run twice (Dask runs
 a dead worker's jobs again elsewhere) does no harm: the gradebook is written once per outcome,
 by the process that receives it.
 """
