@@ -47,7 +47,8 @@ def write_grades_csv(results: Sequence[SubmissionResult], path: Path | str) -> P
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", *cells, *(["sandbox"] if loud else [])])
+        extra = ["sandbox"] if loud else []
+        writer.writerow(["student", "assignment", "score", "max_score", "status", *cells, *extra])
         for r in results:
             per_cell = r.per_cell
             points = [_fmt(per_cell[c][0]) if c in per_cell else "" for c in cells]

@@ -14,9 +14,9 @@ way the same two steps run:
 :func:`run_job` is the whole job for a remote worker: a :class:`GradingJob` carries the
 assignment (the template course, packed) and one submission (packed), and the job runs in a
 grader process of its own (forked by a preloaded :class:`_ForkServer`) under the time limit,
-killed with everything it started when the limit runs out. Nothing is written outside a temporary folder, so a job that is run twice (Dask runs
-a dead worker's jobs again elsewhere) does no harm: the gradebook is written once per outcome,
-by the process that receives it.
+killed with everything it started when the limit runs out. Nothing is written outside a
+temporary folder, so a job that is run twice (Dask runs a dead worker's jobs again elsewhere)
+does no harm: the gradebook is written once per outcome, by the process that receives it.
 """
 
 from __future__ import annotations
@@ -306,7 +306,8 @@ def run_job(job: GradingJob, template: bytes) -> JobOutcome:
             )
             return JobOutcome(job.student, reason, "", seconds=time.monotonic() - start, host=host)
         outcome = collect_outcome(root, job.name, job.student, job.notebook_ids)
-    return JobOutcome(outcome.student, outcome.status, outcome.sandbox, outcome.notebooks, time.monotonic() - start, host)
+    seconds = time.monotonic() - start
+    return JobOutcome(outcome.student, outcome.status, outcome.sandbox, outcome.notebooks, seconds, host)
 
 
 if __name__ == "__main__":

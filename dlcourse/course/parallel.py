@@ -243,7 +243,8 @@ def _run_jobs(
             ]
             grade_on_cluster(client, jobs, pack_folder(template), record)
         else:
-            _run_local(course, assignment, queue, int(limits.jobs or 1), settings, template, scratch, time_limit, record)
+            workers = int(limits.jobs or 1)
+            _run_local(course, assignment, queue, workers, settings, template, scratch, time_limit, record)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
