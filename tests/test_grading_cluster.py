@@ -86,7 +86,7 @@ def _busy_worker(workers: list[subprocess.Popen[bytes]]) -> subprocess.Popen[byt
     for worker in workers:
         try:
             for child in psutil.Process(worker.pid).children(recursive=True):
-                if "--serve" in child.cmdline() and child.children():
+                if "dlcourse grader fork server" in " ".join(child.cmdline()) and child.children():
                     return worker
         except psutil.Error:
             continue

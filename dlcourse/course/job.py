@@ -216,7 +216,7 @@ class _ForkServer:
                     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
                         env.setdefault(var, "1")  # one BLAS thread per kernel, as in the local pool
                     self._proc = subprocess.Popen(
-                        [sys.executable, "-m", "dlcourse.course.job", "--serve"], env=env, text=True,
+                        [sys.executable, "-c", _SERVE], env=env, text=True,
                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
                     )
                 assert self._proc.stdin is not None and self._proc.stdout is not None
@@ -233,10 +233,13 @@ class _ForkServer:
 
 
 _SERVER = _ForkServer()
+#: The server's command (not ``-m dlcourse.course.job``: the package imports this module first,
+#: and runpy would warn about running a module that is already imported).
+_SERVE = "from dlcourse.course.job import _serve; _serve()  # dlcourse grader fork server"
 
 
 def _serve() -> None:
-    """The fork server's loop (``python -m dlcourse.course.job --serve``)."""
+    """The fork server's loop (run by :data:`_SERVE`)."""
     import signal
 
     import nbgrader.converters  # noqa: F401 - the imports every grader shares
@@ -308,8 +311,3 @@ def run_job(job: GradingJob, template: bytes) -> JobOutcome:
         outcome = collect_outcome(root, job.name, job.student, job.notebook_ids)
     seconds = time.monotonic() - start
     return JobOutcome(outcome.student, outcome.status, outcome.sandbox, outcome.notebooks, seconds, host)
-
-
-if __name__ == "__main__":
-    if sys.argv[1:] == ["--serve"]:
-        _serve()
