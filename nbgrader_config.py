@@ -52,6 +52,13 @@ c.OverwriteCells.add_missing_cells = True
 c.DlcourseGrading.jobs = 1
 c.DlcourseGrading.notebook_time_limit = 900
 c.DlcourseGrading.memory_limit_mb = 4096
+# Each submission's kernel runs in a bubblewrap sandbox where `bwrap` works (no network, read-only
+# course and Python, only a copy of its own folder writable), with a cap on processes (a fork
+# bomb) and on the size of any file it writes; its CPU time is capped at notebook_time_limit.
+# Without bubblewrap, grading runs unsandboxed and says so; require_sandbox refuses instead.
+c.DlcourseGrading.require_sandbox = False
+c.DlcourseGrading.max_processes = 256
+c.DlcourseGrading.max_file_size_mb = 1024
 # Hidden cases from a secret (README, "Integrity of grades"): while grading, the checks draw their
 # hidden cases from it, so students cannot run them beforehand with `check_x(f, hidden=True)`.
 # Keep it out of the repository, e.g. in a gitignored file next to this one:

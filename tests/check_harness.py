@@ -6,9 +6,12 @@ A lecture's ``tests/mutants_<topic>.py`` holds three tables keyed by the check f
 - ``REFERENCE[check]``: the ``dlcourse.ref`` function or class the check is about (plain, not a
   factory: :func:`impersonate.as_student` copies it so the anti-shortcut guard lets it through);
 - ``CORRECT[check]``: differently written correct implementations (functions or classes);
-- ``MUTANTS[check]``: ``(implementation, pattern, public)`` for each known mistake; the check must
-  raise a CheckFailure whose message matches ``pattern`` (``None``: the student's own code must
-  crash instead), with the public cases when ``public`` is true, else with the hidden ones only.
+- ``MUTANTS[check]``: ``(implementation, pattern, public, hint)`` for each known mistake; the check
+  must raise a CheckFailure whose diagnosis (the message before its "Hint:" line) matches
+  ``pattern`` and whose hint matches ``hint``, or that has no hint when ``hint`` is None (a
+  mutant that is not one of the check's named mistakes must not be told it is one); with the
+  public cases when ``public`` is true, else with the hidden ones only. A ``pattern`` of None
+  means that the student's own code must crash instead (``hint`` is then None too).
 
 Its ``tests/test_checks_<topic>.py`` then does::
 
@@ -17,8 +20,8 @@ Its ``tests/test_checks_<topic>.py`` then does::
 and gets, for every check of ``checks.__all__``:
 
 - the reference passes (public and hidden, stdout only), and so does each correct alternative;
-- each mutant is rejected with its hint (or crashes in the student's own code when its pattern is
-  ``None``), and each mutant marked hidden-only does pass the public cases (so the table's
+- each mutant is rejected with its diagnosis and exactly its hint, or none (or crashes in the
+  student's own code when its pattern is ``None``), and each mutant marked hidden-only does pass the public cases (so the table's
   ``public`` flag is the truth, not a guess);
 - an unfinished stub (:func:`unfinished_stub`) shows the student's own ``NotImplementedError``;
 - something that is not a function (or class) is a CheckFailure that says so, not a crash;
@@ -45,7 +48,9 @@ from impersonate import as_student, is_reference
 
 Check = Callable[..., None]
 Impl = Callable[..., Any]  # a function, or a class for the exercises that are classes
-Mutant = tuple[Impl, str | None, bool]  # (implementation, message pattern or None, caught by the public cases)
+# (implementation, diagnosis pattern or None for a crash, caught by the public cases, hint pattern or None)
+Mutant = tuple[Impl, str | None, bool, str | None]
+HINT = "\n  Hint: "  # how dlcourse.checks.compare appends a hint to a failure's message
 
 
 def _id(obj: Any) -> str:
@@ -93,8 +98,8 @@ def check_tests(
     """The generic test functions for one lecture, keyed by their pytest names."""
     all_checks = list(reference)
     hidden_modes = pytest.mark.parametrize("hidden", [False, True], ids=["public", "hidden"])
-    cases = [(c, m, pattern, public) for c, ms in mutants.items() for m, pattern, public in ms]
-    hidden_only = [(c, m) for c, m, _, public in cases if not public]
+    cases = [(c, *mutant) for c, ms in mutants.items() for mutant in ms]
+    hidden_only = [(c, m) for c, m, _, public, _ in cases if not public]
     guarded = [c for c in all_checks if is_reference(reference[c])]  # not a hand-designed network's weights
 
     @hidden_modes
@@ -109,17 +114,25 @@ def check_tests(
     def test_alternative_correct_implementation_passes(check: Check, impl: Impl, hidden: bool) -> None:
         check(impl, hidden=hidden)
 
-    @pytest.mark.parametrize("check,mutant,pattern,public", cases, ids=_id)
-    def test_mutant_is_rejected_with_its_diagnosis(check: Check, mutant: Impl, pattern: str | None, public: bool) -> None:
+    @pytest.mark.parametrize("check,mutant,pattern,public,hint", cases, ids=_id)
+    def test_mutant_is_rejected_with_its_diagnosis(
+        check: Check, mutant: Impl, pattern: str | None, public: bool, hint: str | None
+    ) -> None:
         for hidden in [False, True] if public else [True]:
             with np.errstate(all="ignore"):  # the mutants' own overflow warnings are not under test
                 if pattern is None:
                     with pytest.raises(Exception) as info:
                         check(mutant, hidden=hidden)
                     assert not isinstance(info.value, CheckFailure), "expected the student's code itself to fail"
-                else:
-                    with pytest.raises(CheckFailure, match=pattern):
-                        check(mutant, hidden=hidden)
+                    continue
+                with pytest.raises(CheckFailure) as info:
+                    check(mutant, hidden=hidden)
+            diagnosis, _, said = str(info.value).partition(HINT)
+            assert re.search(pattern, diagnosis), f"the diagnosis {diagnosis!r} does not match {pattern!r}"
+            if hint is None:
+                assert not said, f"a hint for a mistake this mutant does not make: {said!r}"
+            else:
+                assert re.search(hint, said), f"the hint {said!r} does not match {hint!r}"
 
     @pytest.mark.parametrize("check,mutant", hidden_only, ids=_id)
     def test_hidden_only_mutants_pass_the_public_cases(check: Check, mutant: Impl) -> None:

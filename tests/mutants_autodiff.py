@@ -1,8 +1,7 @@
 """Correct alternatives and known-wrong implementations (mutants) for the 01-autodiff checks.
 
-``MUTANTS[check]`` lists ``(implementation, pattern, public)``: the check must raise a
-CheckFailure whose message matches ``pattern`` (``None``: the student's own code crashes);
-``public`` says whether the public cases already catch it (otherwise only hidden=True must).
+``MUTANTS[check]`` lists ``(implementation, pattern, public, hint)`` entries, as ``check_harness``
+describes.
 
 The ``Value`` checks take a class: the harness copies the reference ``dlcourse.ref.Value`` as if a
 student had typed it (``impersonate.as_student``), and the correct and wrong engines are classes.
@@ -325,18 +324,40 @@ class ValueRejectsPlainNumbers(MicroValue):
         return out
 
 
+class ValuePowerDividesByBase(MicroValue):
+    """n·xⁿ⁻¹ written as n·xⁿ/x: right everywhere except at x = 0, where it divides by zero."""
+
+    def __pow__(self, n):
+        out = type(self)(self.data**n, (self,))
+
+        def _backward():
+            self.grad += n * out.data / self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class ValueAddsInPlace(MicroValue):
+    """`x + y` adds y into x and returns x: the input is changed, and the sum is not a new node."""
+
+    def __add__(self, o):
+        o = self._w(o)
+        self.data += o.data
+        return self
+
+
 class ValueBorrowsTheReference(ref.Value):
     """Subclasses the answer key: every operation runs reference code."""
 
 
 # ----------------------------------------------------------------- numerical partials
-def numerical_partials_with_numpy(f, xs, h=1e-6):
+def numerical_partials_with_numpy(f, xs, h=1e-5):
     x = np.array(xs, dtype=float)
     eye = np.eye(len(x)) * h
     return np.array([(f(*(x + e)) - f(*(x - e))) / (2 * h) for e in eye])
 
 
-def numerical_partials_one_sided(f, xs, h=1e-6):
+def numerical_partials_one_sided(f, xs, h=1e-5):
     xs = list(xs)
     f0 = f(*xs)
     out = []
@@ -347,7 +368,7 @@ def numerical_partials_one_sided(f, xs, h=1e-6):
     return np.array(out)
 
 
-def numerical_partials_divides_by_h(f, xs, h=1e-6):
+def numerical_partials_divides_by_h(f, xs, h=1e-5):
     out = []
     for i in range(len(xs)):
         up, down = list(xs), list(xs)
@@ -357,16 +378,39 @@ def numerical_partials_divides_by_h(f, xs, h=1e-6):
     return np.array(out)
 
 
-def numerical_partials_moves_everything(f, xs, h=1e-6):
+def numerical_partials_moves_everything(f, xs, h=1e-5):
     d = (f(*[v + h for v in xs]) - f(*[v - h for v in xs])) / (2 * h)
     return np.full(len(xs), d)
 
 
-def numerical_partials_ignores_h(f, xs, h=1e-6):
+def numerical_partials_ignores_h(f, xs, h=1e-5):
     return numerical_partials_with_numpy(f, xs)  # always the default step
 
 
-def numerical_partials_edits_the_point(f, xs, h=1e-6):
+def numerical_partials_integer_copy(f, xs, h=1e-5):
+    x = np.array(xs)  # integers stay integers: x[i] += h is rounded back
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        x[i] += h
+        up = f(*x)
+        x[i] -= 2 * h
+        down = f(*x)
+        x[i] += h
+        out[i] = (up - down) / (2 * h)
+    return out
+
+
+def numerical_partials_float32(f, xs, h=1e-5):
+    out = np.zeros(len(xs), dtype=np.float32)
+    for i in range(len(xs)):
+        up, down = [float(v) for v in xs], [float(v) for v in xs]
+        up[i] += h
+        down[i] -= h
+        out[i] = (f(*up) - f(*down)) / (2 * h)
+    return out
+
+
+def numerical_partials_edits_the_point(f, xs, h=1e-5):
     out = []
     for i in range(len(xs)):
         xs[i] += h
@@ -424,6 +468,10 @@ def graph_backward_db_averaged(dy, cache):
     return _grads(dy, cache, db_mean=True)
 
 
+def graph_backward_float32(dy, cache):
+    return tuple(g.astype(np.float32) for g in _grads(dy, cache))
+
+
 def graph_backward_returns_dict(dy, cache):
     dx, dW, db, dV, da = _grads(dy, cache)
     return {"dx": dx, "dW": dW, "db": db, "dV": dV, "da": da}
@@ -444,42 +492,48 @@ CORRECT: dict[Callable[..., None], list[Impl]] = {
     checks.check_two_layer_graph_backward: [graph_backward_einsum],
 }
 
-MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None]]] = {
     checks.check_value_ops: [
-        (ValueTanhNotSquared, r"square the output", True),
-        (ValueTanhDerivativeOfInput, r"use the output t = tanh\(x\), not the input", True),
-        (ValuePowerNotLowered, r"lowers the exponent", True),
-        (ValueExpUsesInput, r"output's data \(not the input's\)", True),
-        (ValueProductGradientsSwapped, r"swapped", True),
-        (ValueRejectsPlainNumbers, None, True),
-        (ValueNoSeed, r"every gradient is 0", True),
-        (ValueAssignsGradients, r"accumulate with `self.grad \+= \.\.\.`", False),
-        (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True),
+        (ValueTanhNotSquared, r"x\.grad is", True, "square the output"),
+        (ValueTanhDerivativeOfInput, r"x\.grad is", True, r"use the output t = tanh\(x\), not the input"),
+        (ValuePowerNotLowered, r"x\.grad is", True, "lowers the exponent"),
+        (ValueExpUsesInput, r"x\.grad is", True, r"output's data \(not the input's\)"),
+        (ValueProductGradientsSwapped, r"x\.grad is", True, "swapped"),
+        (ValueRejectsPlainNumbers, None, True, None),
+        (ValuePowerDividesByBase, None, False, None),
+        (ValueAddsInPlace, r"`x \+ y` changed its input x \(it returned it\)", True, None),
+        (ValueAssignsGradients, r"x\.grad is", False, r"accumulate with `self.grad \+= \.\.\.`"),
+        (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True, None),
     ],
     checks.check_value_backward: [
-        (ValueAssignsGradients, r"accumulate with `self.grad \+= \.\.\.`", True),
-        (ValueRecursiveBackward, r"passed its gradient on twice", True),
-        (ValueTopologicalOrderNotReversed, r"wrong direction", True),
-        (ValueBreadthFirstBackward, r"breadth-first", True),
-        (ValueNoSeed, r"every gradient is 0", True),
-        (ValueTanhNotSquared, r"tanh|grad", True),
-        (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True),
+        (ValueAssignsGradients, r"x\.grad is", True, r"accumulate with `self.grad \+= \.\.\.`"),
+        (ValueRecursiveBackward, r"x\.grad is", True, "passed its gradient on twice"),
+        (ValueTopologicalOrderNotReversed, r"x\.grad is", True, "wrong direction"),
+        (ValueBreadthFirstBackward, r"x\.grad is", True, "breadth-first"),
+        (ValueNoSeed, r"after backward\(\) the output's own grad is", True, "every gradient is 0"),
+        (ValueTanhNotSquared, "tanh|grad", True, None),
+        (ValuePowerDividesByBase, None, False, None),
+        (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True, None),
     ],
     checks.check_numerical_partials: [
-        (numerical_partials_one_sided, r"one-sided difference", True),
-        (numerical_partials_divides_by_h, r"divide by 2h", True),
-        (numerical_partials_moves_everything, r"one input at a time", True),
-        (numerical_partials_ignores_h, r"use the step h that was passed in", False),
-        (numerical_partials_edits_the_point, r"changed (the point xs|its argument #2)", True),
+        (numerical_partials_one_sided, "numerical_partials has wrong values", True, "one-sided difference"),
+        (numerical_partials_divides_by_h, "numerical_partials has wrong values", True, "divide by 2h"),
+        (numerical_partials_moves_everything, "numerical_partials has wrong values", True, "one input at a time"),
+        (numerical_partials_ignores_h, "numerical_partials has wrong values", False, "use the step h that was passed in"),
+        (numerical_partials_edits_the_point, "changed (the point xs|its argument #2)", True, None),
+        (numerical_partials_integer_copy, "numerical_partials has wrong values", False, "integer array"),
+        (numerical_partials_float32, "the dtype of numerical_partials' result is float32, expected float64", True,
+         "return float64"),
     ],
     checks.check_two_layer_graph_backward: [
-        (graph_backward_skips_tanh, r"must pass through tanh", True),
-        (graph_backward_tanh_not_squared, r"square h", True),
-        (graph_backward_tanh_applied_again, r"without applying tanh again", True),
-        (graph_backward_dW_transposed, r"dW is transposed", True),
-        (graph_backward_dV_transposed, r"dV is transposed", True),
-        (graph_backward_da_averaged, r"da is averaged", True),
-        (graph_backward_db_averaged, r"db is averaged", True),
-        (graph_backward_returns_dict, r"should return a tuple", True),
+        (graph_backward_skips_tanh, "db has wrong values", True, "must pass through tanh"),
+        (graph_backward_tanh_not_squared, "db has wrong values", True, "square h"),
+        (graph_backward_tanh_applied_again, "db has wrong values", True, "without applying tanh again"),
+        (graph_backward_dW_transposed, "dW has shape", True, "dW is transposed"),
+        (graph_backward_dV_transposed, "dV has shape", True, "dV is transposed"),
+        (graph_backward_da_averaged, "da has wrong values", True, "da is averaged"),
+        (graph_backward_db_averaged, "db has wrong values", True, "db is averaged"),
+        (graph_backward_returns_dict, "should return a tuple", True, None),
+        (graph_backward_float32, "the dtype of dx is float32, expected float64", True, "do not convert"),
     ],
 }

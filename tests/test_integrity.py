@@ -522,6 +522,8 @@ HOSTILE = {
     "def check_affine_forward(f, hidden=False):\n    pass": "defines check_affine_forward",
     "f.__defaults__ = (1,)": "assigns to the attribute __defaults__",
     "getattr(np, 'all' + 'close')": "reads an attribute of numpy by a computed name",
+    "from dlcourse.checks.seal import instrumented": "imports dlcourse.checks.seal.instrumented",
+    "from dlcourse.checks import seal\nseal._tampered.clear()": "imports dlcourse.checks.seal",
 }
 
 

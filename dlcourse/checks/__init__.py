@@ -16,14 +16,15 @@ Machinery, shared by every lecture (a new lecture uses it rather than writing it
 ``exercise`` (the ``@exercise("name")`` entry every public check goes through: unfinished
 exercises, tracebacks that show the student's frames, not the check's), ``cases`` (the seed
 policy: ``case_rng(hidden, SALT)`` for every random case), ``compare`` (type/shape/value
-diagnostics, ``Mistake`` hints, the pass line), ``gradients`` (``GRAD_TOL`` and the
+diagnostics; ``CheckRun``, which drives every case loop and names a ``Mistake`` only when the
+answer matches it on every case; the pass line), ``gradients`` (``GRAD_TOL`` and the
 finite-difference checks), ``guard`` (calling student code safely: ``call_student``,
 ``call_strict``, ``unpack``), ``seal`` (is the code the checks rely on still the installed
 code?), ``errors`` (``CheckFailure``, ``IntegrityFailure``).
 
 Lectures: ``tensors`` (00), ``autodiff`` (01), ``neurons`` (02), ``losses`` (03),
 ``backprop`` (04), ``optim`` (05), ``init`` and ``norm`` (06), ``regularization`` (07),
-``conv`` (08).
+``conv`` (08), ``rnn`` (10).
 """
 
 from dlcourse.checks.errors import CheckFailure

@@ -1,15 +1,19 @@
 """Checks for lecture 01-autodiff: the scalar ``Value`` engine, central differences, the two-layer graph.
 
 The ``Value`` checks take the student's *class*: ``check_value_ops(Value)`` and
-``check_value_backward(Value)``. They build small expressions with it, call ``backward()`` and
+``check_value_backward(Value)``. They build small expressions with it, run the backward pass and
 read ``data`` and ``grad``; the whole build-and-backward runs under the anti-shortcut guard, so
-a class that borrows from (or subclasses) ``dlcourse.ref.Value`` is caught. Expected values come
+a class that borrows from (or subclasses) ``dlcourse.ref.Value`` is caught. ``check_value_ops``
+drives the backward pass itself (each node's ``_backward`` in reverse topological order of
+``_prev``), so the operations can be checked one at a time before ``backward()`` is written, as
+the notebook builds them; ``check_value_backward`` calls the student's ``backward()``. Expected values come
 from :class:`dlcourse.ref.Value` on the same expressions; the diagnoses come from replaying the
 expression on small engines in this module with one known mistake switched on.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +22,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import Mistake, expect_array, expect_scalar, passed
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_equal, expect_scalar
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.gradients import (
@@ -42,14 +46,14 @@ Build = Callable[..., tuple[Any, dict[str, Any]]]
 class _Node:
     """A minimal Value used only to replay expressions with a known mistake (see :func:`_replay`)."""
 
-    accumulate = True
+    assigns: frozenset[str] = frozenset()  # the operations whose backward assigns instead of accumulating
 
     def __init__(self, data: float, children: tuple[_Node, ...] = ()) -> None:
         self.data, self.grad, self._prev = float(data), 0.0, children
         self._backward: Callable[[], None] = lambda: None
 
-    def _give(self, amount: float) -> None:
-        self.grad = self.grad + amount if self.accumulate else amount
+    def _give(self, amount: float, op: str) -> None:
+        self.grad = amount if op in self.assigns else self.grad + amount
 
     @classmethod
     def _wrap(cls, o: Any) -> _Node:
@@ -60,8 +64,8 @@ class _Node:
         out = type(self)(self.data + o.data, (self, o))
 
         def back() -> None:
-            self._give(out.grad)
-            o._give(out.grad)
+            self._give(out.grad, "add")
+            o._give(out.grad, "add")
 
         out._backward = back
         return out
@@ -71,25 +75,25 @@ class _Node:
         out = type(self)(self.data * o.data, (self, o))
 
         def back() -> None:
-            self._give(o.data * out.grad)
-            o._give(self.data * out.grad)
+            self._give(o.data * out.grad, "mul")
+            o._give(self.data * out.grad, "mul")
 
         out._backward = back
         return out
 
     def __pow__(self, n: float) -> _Node:
         out = type(self)(self.data**n, (self,))
-        out._backward = lambda: self._give(n * self.data ** (n - 1) * out.grad)
+        out._backward = lambda: self._give(n * self.data ** (n - 1) * out.grad, "pow")
         return out
 
     def exp(self) -> _Node:
         out = type(self)(math.exp(self.data), (self,))
-        out._backward = lambda: self._give(out.data * out.grad)
+        out._backward = lambda: self._give(out.data * out.grad, "exp")
         return out
 
     def tanh(self) -> _Node:
         out = type(self)(math.tanh(self.data), (self,))
-        out._backward = lambda: self._give((1 - out.data**2) * out.grad)
+        out._backward = lambda: self._give((1 - out.data**2) * out.grad, "tanh")
         return out
 
     def __neg__(self) -> _Node:
@@ -115,7 +119,13 @@ class _Node:
 
 
 class _AssigningNode(_Node):
-    accumulate = False
+    assigns = frozenset({"add", "mul", "pow", "exp", "tanh"})
+
+
+class _SumProductAssigningNode(_Node):
+    """Assigns in + and * only (the operations written first), accumulates in the others."""
+
+    assigns = frozenset({"add", "mul"})
 
 
 def _topo(root: _Node) -> list[_Node]:
@@ -135,10 +145,10 @@ def _topo(root: _Node) -> list[_Node]:
 
 def _replay(build: Build, xs: tuple[float, ...], mistake: str) -> dict[str, float]:
     """The grads a Value with ``mistake`` would report on ``build(xs)``."""
-    cls = _AssigningNode if mistake == "assign" else _Node
+    cls = {"assign": _AssigningNode, "assign in + and *": _SumProductAssigningNode}.get(mistake, _Node)
     out, nodes = build(cls, *[cls(x) for x in xs])
     out.grad = 1.0
-    if mistake in ("assign", "correct"):
+    if mistake in ("assign", "assign in + and *", "correct"):
         for n in reversed(_topo(out)):
             n._backward()
     elif mistake == "not reversed":  # inputs first: every node passes on a gradient it has not received yet
@@ -167,9 +177,11 @@ def _replay(build: Build, xs: tuple[float, ...], mistake: str) -> dict[str, floa
     return {name: float(node.grad) for name, node in nodes.items()}
 
 
+_ASSIGN = ("a node used more than once must collect the gradient of every use: accumulate with "
+           "`self.grad += ...` in each _backward, never assign `self.grad = ...`.")
 _DIAGNOSES = {
-    "assign": "a node used more than once must collect the gradient of every use: accumulate with "
-              "`self.grad += ...` in each _backward, never assign `self.grad = ...`.",
+    "assign": _ASSIGN,
+    "assign in + and *": _ASSIGN,  # one mistake, made in every operation or only in the first two
     "not reversed": "the nodes run their _backward in the wrong direction: build the topological order "
                     "(inputs before outputs) and visit it reversed, from the output back to the inputs.",
     "recursive": "a node reached along two paths passed its gradient on twice: sort the graph "
@@ -194,22 +206,78 @@ def _as_number(x: Any, what: str, case: str) -> float:
     return float(x)
 
 
-def _run(Value: Any, build: Build, xs: tuple[float, ...], case: str) -> tuple[float, dict[str, float]]:
-    """Build the expression with the student's class under the guard, run backward, read data and grads."""
+def _follows_the_given_structure(out: Any) -> bool:
+    """Whether every node reachable from ``out`` has the ``_prev`` and ``_backward`` of the given ``__init__``."""
+    stack, seen = [out], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        prev = getattr(node, "_prev", None)
+        if not callable(getattr(node, "_backward", None)) or not isinstance(prev, (tuple, list, set, frozenset)):
+            return False
+        stack.extend(prev)
+    return True
 
-    def run() -> tuple[Any, Any, dict[str, Any]]:
+
+def _backward_by_the_check(out: Any) -> None:
+    """The check's own ``backward()``: seed 1, then each node's ``_backward`` in reverse topological order.
+
+    Iterative (no recursion limit) and by identity (a student's class may define ``__eq__``).
+    """
+    order: list[Any] = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(out, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in node._prev if id(child) not in seen)
+    out.grad = 1.0
+    for node in reversed(order):
+        node._backward()
+
+
+def _run(Value: Any, build: Build, xs: tuple[float, ...], case: str,
+         own_backward: bool = True) -> tuple[float, dict[str, float]]:
+    """Build the expression with the student's class under the guard, run backward, read data and grads.
+
+    With ``own_backward=False`` the check runs the backward pass itself (see
+    :func:`_backward_by_the_check`) when the class has the given ``_prev``/``_backward`` structure,
+    so that only the operations are tested; a class built differently is driven by its own
+    ``backward()``.
+    """
+
+    def run() -> tuple[Any, Any, dict[str, Any], list[Any], list[Any]]:
         leaves = [Value(x) for x in xs]
         out, nodes = build(Value, *leaves)
         before = {name: getattr(node, "grad", None) for name, node in nodes.items()}
-        out.backward()
-        return out, before, nodes
+        data_before = [getattr(leaf, "data", None) for leaf in leaves]
+        if not own_backward and _follows_the_given_structure(out):
+            _backward_by_the_check(out)
+        else:
+            out.backward()
+        return out, before, nodes, leaves, data_before
 
     if not isinstance(Value, type):
         raise CheckFailure(f"pass the class itself (e.g. check_value_ops(Value)), got a {type(Value).__name__}.")
-    out, before, nodes = call_student(run, name="Value")
+    out, before, nodes, leaves, data_before = call_student(run, name="Value")
     if not isinstance(out, Value):
         raise CheckFailure(f"the result of `{case}` should be a new Value, got a {type(out).__name__}: every "
                            f"operation returns a Value that remembers its inputs.")
+    if not own_backward:  # one operation: its result is a new node, its inputs stay as they were
+        names = list(nodes)
+        for k, leaf in enumerate(leaves):
+            label = names[k] if k < len(names) else f"input #{k + 1}"
+            if out is leaf or data_before[k] != xs[k]:
+                raise CheckFailure(
+                    f"`{case}` changed its input {label} (it {'returned it' if out is leaf else 'changed its data'}) "
+                    f"(inputs {xs}). Every operation builds a new Value for its result and leaves its inputs as "
+                    f"they were: other nodes of the graph still use them, with their old values.")
     for name, g in before.items():
         if g is None:
             raise CheckFailure(f"a Value needs a `grad` attribute (starting at 0.0); {name} has none ({case}).")
@@ -232,8 +300,8 @@ def _expected(build: Build, xs: tuple[float, ...]) -> tuple[float, dict[str, flo
 def _expect_grads(got: dict[str, float], build: Build, xs: tuple[float, ...], case: str,
                   extra: list[tuple[dict[str, float], str]] = ()) -> None:
     _, expected = _expected(build, xs)
-    variants = [(_replay(build, xs, m), _DIAGNOSES[m]) for m in ("no seed", "assign", "recursive", "not reversed",
-                                                                  "breadth first")]
+    variants = [(_replay(build, xs, m), _DIAGNOSES[m])
+                for m in ("no seed", "assign", "assign in + and *", "recursive", "not reversed", "breadth first")]
     for name in expected:
         mistakes = [Mistake(v[name], hint) for v, hint in list(extra) + variants if not _close(v, expected)]
         expect_scalar(got[name], expected[name], what=f"{name}.grad", case=case, rtol=1e-9, atol=1e-12,
@@ -288,6 +356,18 @@ def _op_cases(hidden: bool) -> list[tuple[str, Build, tuple[float, ...], list[tu
             ("3 - x", lambda V, x: (3 - x, leaves("x")(x)), (0.25,), []),
             ("-x", lambda V, x: (-x, leaves("x")(x)), (0.25,), []),
             ("1 / x", lambda V, x: (1 / x, leaves("x")(x)), (0.4,), []),
+            # a power at base 0, where n·xⁿ⁻¹ must not be computed as n·xⁿ/x
+            ("x ** 2 at x = 0", lambda V, x: (x**2, leaves("x")(x)), (0.0,), []),
+            ("x ** 1 at x = 0", lambda V, x: (x**1, leaves("x")(x)), (0.0,), []),
+            ("x ** 3 at x = 0", lambda V, x: (x**3, leaves("x")(x)), (0.0,), []),
+            # exact zeros: a product with a zero factor, tanh and exp at 0
+            ("x * y with y = 0", lambda V, x, y: (x * y, leaves("x", "y")(x, y)), (1.5, 0.0), []),
+            ("x.tanh() at x = 0", lambda V, x: (x.tanh(), leaves("x")(x)), (0.0,), []),
+            ("x.exp() at x = 0", lambda V, x: (x.exp(), leaves("x")(x)), (0.0,), []),
+            # integers: Value(3), and an int constant
+            ("x * y with integer data, Value(3) * Value(-2)", lambda V, x, y: (x * y, leaves("x", "y")(x, y)),
+             (3, -2), []),
+            ("x + 2 with integer data, Value(5) + 2", lambda V, x: (x + 2, leaves("x")(x)), (5,), []),
         ]
     return cases
 
@@ -296,18 +376,22 @@ def _op_cases(hidden: bool) -> list[tuple[str, Build, tuple[float, ...], list[tu
 def check_value_ops(Value: type, hidden: bool = False) -> None:
     """Check each operation of the student's ``Value`` class: its result and its local derivative.
 
-    Every case builds one operation on fresh leaves, e.g. ``Value(2.0) * Value(-3.0)``, calls
-    ``backward()`` on the result and compares ``data`` and every leaf's ``grad`` with
-    :class:`dlcourse.ref.Value`.
+    Every case builds one operation on fresh leaves, e.g. ``Value(2.0) * Value(-3.0)``, sets the
+    result's ``grad`` to 1 and runs the new nodes' ``_backward`` closures itself (not the
+    student's ``backward()``, which this exercise writes later), then compares ``data`` and every
+    leaf's ``grad`` with :class:`dlcourse.ref.Value`. A class without the given ``_prev`` and
+    ``_backward`` attributes is driven by its own ``backward()`` instead.
     """
     cases = _op_cases(hidden)
-    for case, build, xs, wrong in cases:
-        data, grads = _run(Value, build, xs, case)
-        e_data, _ = _expected(build, xs)
-        expect_scalar(data, e_data, what=f"({case}).data", case=f"inputs {xs}", rtol=1e-12, atol=1e-12)
-        extra = [(f(*xs), hint) for f, hint in wrong]
-        _expect_grads(grads, build, xs, f"{case} at inputs {xs}", extra)
-    passed("Value operations", len(cases), hidden)
+    run = CheckRun("Value operations", hidden)
+    for case, build, xs, wrong in run.cases(cases):
+        with run.case():
+            data, grads = _run(Value, build, xs, case, own_backward=False)
+            e_data, _ = _expected(build, xs)
+            expect_scalar(data, e_data, what=f"({case}).data", case=f"inputs {xs}", rtol=1e-12, atol=1e-12)
+            extra = [(f(*xs), hint) for f, hint in wrong]
+            _expect_grads(grads, build, xs, f"{case} at inputs {xs}", extra)
+    run.passed()
 
 
 # --------------------------------------------------------------------------- Value: whole graphs
@@ -345,6 +429,13 @@ def _graph_cases(hidden: bool) -> list[tuple[str, Build, tuple[float, ...]]]:
             cases.append((f"random expression #{k + 1} ({n_leaves} inputs, shared subexpressions)",
                           _random_build(seed, n_leaves), tuple(float(v) for v in rng.uniform(-1, 1, n_leaves))))
         cases.append(("a chain of 300 operations", _chain, (0.1,)))
+        cases += [
+            ("f = x²·y + y at x = 0 (a power at base 0, a zero factor)",
+             lambda V, x, y: (x**2 * y + y, {"x": x, "y": y}), (0.0, 1.7)),
+            ("f = tanh(x·y) at x = 0, y = 0 (every product is 0)",
+             lambda V, x, y: ((x * y).tanh(), {"x": x, "y": y}), (0.0, 0.0)),
+            ("f = x (the output is the input itself)", lambda V, x: (x, {"x": x}), (0.8,)),
+        ]
     return cases
 
 
@@ -391,14 +482,16 @@ def check_value_backward(Value: type, hidden: bool = False) -> None:
     a comparison of the gradients with central differences of the student's own forward pass.
     """
     cases = _graph_cases(hidden)
-    for case, build, xs in cases:
-        data, grads = _run(Value, build, xs, case)
-        e_data, _ = _expected(build, xs)
-        expect_scalar(data, e_data, what="f.data", case=f"{case}, inputs {xs}", rtol=1e-10, atol=1e-12)
-        _expect_grads(grads, build, xs, f"{case}, inputs {xs}")
-        if hidden:
-            _expect_consistent_with_own_forward(Value, build, xs, grads, case)
-    passed("Value.backward", len(cases), hidden)
+    run = CheckRun("Value.backward", hidden)
+    for case, build, xs in run.cases(cases):
+        with run.case():
+            data, grads = _run(Value, build, xs, case)
+            e_data, _ = _expected(build, xs)
+            expect_scalar(data, e_data, what="f.data", case=f"{case}, inputs {xs}", rtol=1e-10, atol=1e-12)
+            _expect_grads(grads, build, xs, f"{case}, inputs {xs}")
+            if hidden:
+                _expect_consistent_with_own_forward(Value, build, xs, grads, case)
+    run.passed()
 
 
 def _expect_consistent_with_own_forward(Value: Any, build: Build, xs: tuple[float, ...],
@@ -418,8 +511,16 @@ def _expect_consistent_with_own_forward(Value: Any, build: Build, xs: tuple[floa
 # --------------------------------------------------------------------------- numerical partials
 
 
+# The exercise's documented default step is the reference's (1e-5, where truncation and rounding balance).
+DEFAULT_STEP: float = inspect.signature(ref.numerical_partials).parameters["h"].default
+
+
 def _f_product(a: float, b: float) -> float:
     return a * b + math.sin(a)
+
+
+def _f_abs(x: float) -> float:
+    return abs(x)
 
 
 def _f_cubic(x: float) -> float:
@@ -432,7 +533,7 @@ def _f_three(a: float, b: float, c: float) -> float:
 
 @exercise("numerical_partials")
 def check_numerical_partials(numerical_partials: Callable[..., Any], hidden: bool = False) -> None:
-    """Check ``numerical_partials(f, xs, h=1e-6) -> (n,) array`` of central differences."""
+    """Check ``numerical_partials(f, xs, h=1e-5) -> (n,) array`` of central differences."""
     cases: list[tuple[str, Callable[..., float], Any, float | None]] = [
         ("f(a, b) = a·b + sin a at (1, 2)", _f_product, [1.0, 2.0], None),
         ("f(x) = x³ at x = 2", _f_cubic, [2.0], None),
@@ -446,37 +547,47 @@ def check_numerical_partials(numerical_partials: Callable[..., Any], hidden: boo
             ("f(x) = x³ at x = −1.5 with h = 1e-3", _f_cubic, [-1.5], 1e-3),
             ("f of five inputs", lambda *v: float(np.tanh(np.dot(v, np.arange(1, 6)) / 10)) + v[0] * v[4],
              list(rng.uniform(-1, 1, 5)), None),
+            ("an integer point [1, 2] (Python ints)", _f_product, [1, 2], None),
+            ("an integer point given as a NumPy int array", _f_three, np.array([1, 0, -1]), 1e-4),
+            ("a point read with a stride (a non-contiguous array)", _f_three, np.linspace(-1, 1, 6)[::2], None),
+            ("f(x) = |x| at its kink x = 0", _f_abs, [0.0], None),
         ]
-    for case, f, xs, h in cases:
-        original = np.array(xs, dtype=np.float64)
-        args: tuple[Any, ...] = (f, xs) if h is None else (f, xs, h)
-        got = call_student(numerical_partials, *args, name="numerical_partials")
-        if isinstance(got, (list, tuple)):
-            got = np.asarray(got, dtype=np.float64)
-        step = 1e-6 if h is None else h
-        expected = ref.numerical_partials(f, list(original), step)
-        n = len(original)
-        point = list(original)
+    run = CheckRun("numerical_partials", hidden)
+    for case, f, xs, h in run.cases(cases):
+        with run.case():
+            original = np.array(xs, dtype=np.float64)
+            args: tuple[Any, ...] = (f, xs) if h is None else (f, xs, h)
+            got = call_student(numerical_partials, *args, name="numerical_partials")
+            if isinstance(got, (list, tuple)):
+                got = np.asarray(got, dtype=np.float64)
+            step = DEFAULT_STEP if h is None else h
+            expected = ref.numerical_partials(f, list(original), step)
+            n = len(original)
+            point = list(original)
 
-        def at(i: int, delta: float) -> list[float]:
-            p = list(point)
-            p[i] += delta
-            return p
+            def at(i: int, delta: float) -> list[float]:
+                p = list(point)
+                p[i] += delta
+                return p
 
-        f0 = f(*point)
-        forward = np.array([(f(*at(i, step)) - f0) / step for i in range(n)])
-        everything = (f(*[v + step for v in point]) - f(*[v - step for v in point])) / (2 * step)
-        if not np.array_equal(np.asarray(xs, dtype=np.float64), original):
-            raise CheckFailure(f"numerical_partials changed the point xs it was given ({case}): perturb a copy, "
-                               f"or put every entry back after using it.")
-        expect_array(got, expected, what="numerical_partials", case=case, rtol=1e-7, atol=1e-9, mistakes=[
-            Mistake(forward, "that is the one-sided difference (f(x+h) − f(x))/h, accurate only to O(h); use the "
-                    "central difference (f(x+h) − f(x−h))/(2h), accurate to O(h²)."),
-            Mistake(2 * expected, "divide by 2h: the two evaluation points are 2h apart."),
-            Mistake(np.full(n, everything), "move one input at a time: ∂f/∂x_i changes x_i only, keeping the others fixed."),
-            Mistake(ref.numerical_partials(f, list(original), 1e-6), "use the step h that was passed in."),
-        ])
-    passed("numerical_partials", len(cases), hidden)
+            f0 = f(*point)
+            forward = np.array([(f(*at(i, step)) - f0) / step for i in range(n)])
+            everything = (f(*[v + step for v in point]) - f(*[v - step for v in point])) / (2 * step)
+            if not np.array_equal(np.asarray(xs, dtype=np.float64), original):
+                raise CheckFailure(f"numerical_partials changed the point xs it was given ({case}): perturb a copy, "
+                                   f"or put every entry back after using it.")
+            expect_array(got, expected, what="numerical_partials", case=case, rtol=1e-7, atol=1e-9, mistakes=[
+                Mistake(forward, "that is the one-sided difference (f(x+h) − f(x))/h, accurate only to O(h); use the "
+                        "central difference (f(x+h) − f(x−h))/(2h), accurate to O(h²)."),
+                Mistake(2 * expected, "divide by 2h: the two evaluation points are 2h apart."),
+                Mistake(np.full(n, everything), "move one input at a time: ∂f/∂x_i changes x_i only, keeping the others fixed."),
+                Mistake(ref.numerical_partials(f, list(original), DEFAULT_STEP), "use the step h that was passed in."),
+            ], hint="the point holds integers: if you copied it with np.array(xs), that is an integer array, "
+                    "where x[i] += h is rounded back to an integer; copy it as floats, np.array(xs, dtype=float)."
+               if np.asarray(xs).dtype.kind in "iu" else "")
+            expect_equal(got.dtype, np.dtype(np.float64), what="the dtype of numerical_partials' result", case=case,
+                         show=str, hint="return float64 numbers, e.g. fill np.zeros(n).")
+    run.passed()
 
 
 # --------------------------------------------------------------------------- the two-layer graph
@@ -497,52 +608,67 @@ def _graph_inputs(hidden: bool) -> list[tuple[str, tuple[np.ndarray, ...], np.nd
         a = rng.standard_normal(c)
         dy = rng.standard_normal((n, c))
         out.append((f"N={n}, D={d}, H={h}, C={c}", (x, W, b, V, a), dy))
+    if hidden:
+        # transposed and strided arrays: x and W stored column by column, dy read with a stride
+        params = (rng.standard_normal((3, 4)).T, rng.standard_normal((3, 5)).T, rng.standard_normal(5),
+                  rng.standard_normal((2, 5)), rng.standard_normal(2))
+        out.append(("N=4, D=3, H=5, C=2, x and W transposed arrays, dy strided", params,
+                    rng.standard_normal((8, 2))[::2]))
+        # exact zeros: z = 0 everywhere (tanh'(0) = 1) and a zero upstream gradient for one example
+        zero_x, zero_b = np.zeros((3, 2)), np.zeros(4)
+        dy = rng.standard_normal((3, 2))
+        dy[1] = 0.0
+        out.append(("N=3, D=2, H=4, C=2, x = 0 and b = 0 (z = 0), dy = 0 for one example",
+                    (zero_x, rng.standard_normal((4, 2)), zero_b, rng.standard_normal((2, 4)), rng.standard_normal(2)), dy))
     return out
 
 
 @exercise("two_layer_graph_backward")
 def check_two_layer_graph_backward(two_layer_graph_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``two_layer_graph_backward(dy, cache) -> (dx, dW, db, dV, da)`` for h = tanh(xWᵀ + b), y = hVᵀ + a."""
-    n_cases = 0
-    for case, params, dy in _graph_inputs(hidden):
-        _, cache = ref.two_layer_graph_forward(*params)
-        x, W, b, V, a, h = cache
-        result = call_student(two_layer_graph_backward, dy, cache, name="two_layer_graph_backward")
-        dx, dW, db, dV, da = unpack(result, 5, name="two_layer_graph_backward", names=("dx", "dW", "db", "dV", "da"))
-        edx, edW, edb, edV, eda = ref.two_layer_graph_backward(dy, cache)
-        dh = dy @ V
-        no_tanh = dh
-        not_squared = dh * (1 - h)
-        twice = dh * (1 - np.tanh(h) ** 2)
-        dz = dh * (1 - h * h)
-        tanh_hints = [
-            (no_tanh, "the gradient must pass through tanh: multiply dy·V by tanh'(z) = 1 − h² element-wise."),
-            (not_squared, "tanh'(z) = 1 − tanh(z)² = 1 − h²: square h."),
-            (twice, "the cache holds h = tanh(z) already: tanh'(z) = 1 − h², without applying tanh again."),
-        ]
-        expect_array(da, eda, what="da", case=case, **GRAD_TOL, mistakes=[
-            Mistake(dy, "da must be summed over the batch: every example adds the same a."),
-            Mistake(dy.mean(axis=0), "da is averaged; sum dy over the batch (axis 0)."),
-        ])
-        expect_array(dV, edV, what="dV", case=case, **GRAD_TOL, mistakes=[
-            Mistake(h.T @ dy, "dV is transposed: dV = dyᵀ h has V's shape (C, H)."),
-        ])
-        expect_array(db, edb, what="db", case=case, **GRAD_TOL, mistakes=[
-            *(Mistake(g.sum(axis=0), hint) for g, hint in tanh_hints),
-            Mistake(dz, "db must be summed over the batch: every example adds the same b."),
-            Mistake(dz.mean(axis=0), "db is averaged; sum over the batch (axis 0)."),
-        ])
-        expect_array(dW, edW, what="dW", case=case, **GRAD_TOL, mistakes=[
-            Mistake(x.T @ dz, "dW is transposed: with z = x Wᵀ + b, dW = dzᵀ x has W's shape (H, D)."),
-            *(Mistake(g.T @ x, hint) for g, hint in tanh_hints),
-        ])
-        expect_array(dx, edx, what="dx", case=case, **GRAD_TOL, mistakes=[
-            *(Mistake(g @ W, hint) for g, hint in tanh_hints),
-            Mistake(dz @ W / len(x), "do not divide by N: the upstream gradient dy already carries any averaging."),
-        ])
-        if hidden:
-            expect_backward_matches_finite_differences(
-                "two_layer_graph_backward", lambda *p: ref.two_layer_graph_forward(*p)[0],
-                params, dy, (dx, dW, db, dV, da), ("dx", "dW", "db", "dV", "da"), case=case)
-        n_cases += 1
-    passed("two_layer_graph_backward", n_cases, hidden)
+    run = CheckRun("two_layer_graph_backward", hidden)
+    for case, params, dy in run.cases(_graph_inputs(hidden)):
+        with run.case():
+            _, cache = ref.two_layer_graph_forward(*params)
+            x, W, b, V, a, h = cache
+            result = call_student(two_layer_graph_backward, dy, cache, name="two_layer_graph_backward")
+            dx, dW, db, dV, da = unpack(result, 5, name="two_layer_graph_backward", names=("dx", "dW", "db", "dV", "da"))
+            edx, edW, edb, edV, eda = ref.two_layer_graph_backward(dy, cache)
+            dh = dy @ V
+            no_tanh = dh
+            not_squared = dh * (1 - h)
+            twice = dh * (1 - np.tanh(h) ** 2)
+            dz = dh * (1 - h * h)
+            tanh_hints = [
+                (no_tanh, "the gradient must pass through tanh: multiply dy·V by tanh'(z) = 1 − h² element-wise."),
+                (not_squared, "tanh'(z) = 1 − tanh(z)² = 1 − h²: square h."),
+                (twice, "the cache holds h = tanh(z) already: tanh'(z) = 1 − h², without applying tanh again."),
+            ]
+            expect_array(da, eda, what="da", case=case, **GRAD_TOL, mistakes=[
+                Mistake(dy, "da must be summed over the batch: every example adds the same a."),
+                Mistake(dy.mean(axis=0), "da is averaged; sum dy over the batch (axis 0)."),
+            ])
+            expect_array(dV, edV, what="dV", case=case, **GRAD_TOL, mistakes=[
+                Mistake(h.T @ dy, "dV is transposed: dV = dyᵀ h has V's shape (C, H)."),
+            ])
+            expect_array(db, edb, what="db", case=case, **GRAD_TOL, mistakes=[
+                *(Mistake(g.sum(axis=0), hint) for g, hint in tanh_hints),
+                Mistake(dz, "db must be summed over the batch: every example adds the same b."),
+                Mistake(dz.mean(axis=0), "db is averaged; sum over the batch (axis 0)."),
+            ])
+            expect_array(dW, edW, what="dW", case=case, **GRAD_TOL, mistakes=[
+                Mistake(x.T @ dz, "dW is transposed: with z = x Wᵀ + b, dW = dzᵀ x has W's shape (H, D)."),
+                *(Mistake(g.T @ x, hint) for g, hint in tanh_hints),
+            ])
+            expect_array(dx, edx, what="dx", case=case, **GRAD_TOL, mistakes=[
+                *(Mistake(g @ W, hint) for g, hint in tanh_hints),
+                Mistake(dz @ W / len(x), "do not divide by N: the upstream gradient dy already carries any averaging."),
+            ])
+            for label, grad in zip(("dx", "dW", "db", "dV", "da"), (dx, dW, db, dV, da)):
+                expect_equal(grad.dtype, np.dtype(np.float64), what=f"the dtype of {label}", case=case, show=str,
+                             hint="float64 in, float64 out: do not convert the gradients.")
+            if hidden:
+                expect_backward_matches_finite_differences(
+                    "two_layer_graph_backward", lambda *p: ref.two_layer_graph_forward(*p)[0],
+                    params, dy, (dx, dW, db, dV, da), ("dx", "dW", "db", "dV", "da"), case=case)
+    run.passed()

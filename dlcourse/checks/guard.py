@@ -10,7 +10,7 @@
 - **A profiler watches every call** in that thread: a call into ``dlcourse.ref`` or
   ``dlcourse.gpu`` (by name, or through a copy whose code object was relabelled: the code of
   every reference function is fingerprinted), into ``torch`` during a NumPy exercise (``F.unfold``
-  as im2col), or into ``threading``/``concurrent``/``multiprocessing`` (work handed to another
+  as im2col; an exercise is PyTorch when it gets tensors or is a ``torch.nn.Module``), or into ``threading``/``concurrent``/``multiprocessing`` (work handed to another
   thread is not watched) fails the check.
 - **An audit hook** (:func:`sys.addaudithook`; a hook cannot be removed) fails the check when
   the function switches the profiler off (``sys.setprofile``/``sys.settrace``), searches the
@@ -33,6 +33,7 @@ nbgrader's timeouts; what it cannot see, the static scan of submissions reports 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import copy
 import os
@@ -56,7 +57,7 @@ __all__ = ["IntegrityFailure", "call_student", "call_strict", "unpack"]
 
 # Bound now (the notebook's setup cell imports the checks before any solution cell runs), so that
 # replacing sys.setprofile or copy.deepcopy later does not reach the guard's own calls.
-_setprofile, _getprofile, _settrace = sys.setprofile, sys.getprofile, sys.settrace
+_setprofile, _getprofile, _settrace, _getframe = sys.setprofile, sys.getprofile, sys.settrace, sys._getframe
 _deepcopy = copy.deepcopy
 _Thread = threading.Thread
 
@@ -213,6 +214,7 @@ _EVENT_PREFIXES = {"ctypes.": "used ctypes", "os.exec": "started a process", "os
 # Seen from any thread while a student's function runs: they reach into the checking thread.
 _ANY_THREAD = {"sys._current_frames", "gc.get_objects", "gc.get_referrers", "gc.get_referents"}
 _SEALED_ATTRIBUTES = {"__code__", "__defaults__", "__kwdefaults__"}
+_CHECKER_MAY = {"sys.settrace", "sys.setprofile"}  # when the caller is the checker's own code
 _SEALED_CODE_DIRS = (seal.PACKAGE_DIR, str(Path(np.__file__).resolve().parent) + os.sep)
 _GRADING_VARIABLE = "NBGRADER_EXECUTION"  # as dlcourse.checks.exercise.GRADING_VARIABLE (which imports this module)
 
@@ -243,6 +245,8 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         if reason is None:
             return
     watch = _watches.get(get_ident())
+    if event in _CHECKER_MAY and _getframe(1).f_code.co_filename.startswith(seal.PACKAGE_DIR):
+        return  # a check's own tracer around the student's code (e.g. counting loop iterations)
     if watch is None:
         if event not in _ANY_THREAD:
             return
@@ -287,19 +291,25 @@ class _Job:
     """One call: the function, its arguments, and (once run) its result or exception."""
 
     def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], watch: _Watch,
-                 context: contextvars.Context, errstate: dict[str, str] | None) -> None:
+                 context: contextvars.Context, errstate: dict[str, str] | None, grad: bool | None = None) -> None:
         self.fn, self.args, self.kwargs, self.watch = fn, args, kwargs, watch
-        self.context, self.errstate = context, errstate
+        self.context, self.errstate, self.grad = context, errstate, grad
         self.result: Any = None
         self.error: BaseException | None = None
         self.done = allocate_lock()  # held until the job has run (a C lock: waiting on it is cheap)
         self.done.acquire()
 
     def _call(self) -> Any:
-        """The student's function, in the checking thread's context (NumPy's error state lives there)."""
-        if self.errstate is None:
-            return _plain(self.fn(*self.args, **self.kwargs))
-        with np.errstate(**self.errstate):
+        """The student's function, in the checking thread's context (NumPy's error state lives there).
+
+        PyTorch keeps its grad mode per thread, so the checking thread's (``torch.no_grad()``
+        around a call) is set here too.
+        """
+        with contextlib.ExitStack() as stack:
+            if self.errstate is not None:
+                stack.enter_context(np.errstate(**self.errstate))
+            if self.grad is not None:
+                stack.enter_context(sys.modules["torch"].set_grad_enabled(self.grad))
             return _plain(self.fn(*self.args, **self.kwargs))
 
     def run(self) -> None:
@@ -485,13 +495,28 @@ def call_strict(fn: Callable[..., Any], *args: Any, name: str, hint: str, **kwar
         raise CheckFailure(f"{name} raised {type(exc).__name__} ({exc}).\n  Hint: {hint}") from None
 
 
+def _torch_exercise(torch: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether the exercise is PyTorch code: a module (or module class), or tensors handed in.
+
+    A NumPy exercise gets NumPy arrays, and its answer must not reach for torch.
+    """
+    module = torch.nn.Module
+    if isinstance(fn, module) or (isinstance(fn, type) and issubclass(fn, module)):
+        return True
+    values = [*args, *kwargs.values()]
+    values += [v for x in values if isinstance(x, (tuple, list)) for v in x]
+    return any(isinstance(v, torch.Tensor) for v in values)
+
+
 def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], *, name: str,
           allow_inplace: bool = False, allow_torch: bool = False, errstate: dict[str, str] | None = None) -> Any:
     if not callable(fn):
         raise CheckFailure(f"{name} should be a function, got {type(fn).__name__}: pass the function itself.")
     before = None if allow_inplace else _Snapshot(args, kwargs)
-    watch = _Watch(name, allow_torch)
-    job = _Job(fn, args, kwargs, watch, contextvars.copy_context(), errstate)
+    torch = sys.modules.get("torch")
+    watch = _Watch(name, allow_torch or (torch is not None and _torch_exercise(torch, fn, args, kwargs)))
+    grad = bool(torch.is_grad_enabled()) if torch is not None and watch.allow_torch else None
+    job = _Job(fn, args, kwargs, watch, contextvars.copy_context(), errstate, grad)
     _run_isolated(job)
     if watch.violations:
         raise IntegrityFailure(

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import functools
 import operator
 import os
@@ -45,7 +46,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["broken_seals", "record_tamper", "is_trusted_code", "PACKAGE_DIR"]
+__all__ = ["broken_seals", "instrumented", "record_tamper", "is_trusted_code", "PACKAGE_DIR"]
 
 #: The dlcourse package folder (with a trailing separator): code from here is the checker's.
 PACKAGE_DIR = str(Path(__file__).resolve().parent.parent) + os.sep
@@ -69,6 +70,22 @@ _KERNEL_BUILTINS = {"input", "breakpoint", "help", "exit", "quit", "display", "g
                     "copyright", "credits", "license"}
 
 _tampered: list[str] = []  # events recorded by the audit hook; they stay for the kernel's life
+_instruments: dict[int, Any] = {}  # id -> object: replacements a test made on purpose (instrumented)
+
+
+@contextlib.contextmanager
+def instrumented(*replacements: Any) -> Iterator[None]:
+    """For tests that instrument the checker (a spy in place of a helper): let these objects pass.
+
+    A notebook has no business here; the static scan of submissions flags any use of this module.
+    """
+    added = {id(r): r for r in replacements if id(r) not in _instruments}
+    _instruments.update(added)
+    try:
+        yield
+    finally:
+        for key in added:
+            _instruments.pop(key, None)
 
 
 def record_tamper(reason: str) -> None:
@@ -135,6 +152,8 @@ def _snapshot_changes() -> Iterator[str]:
 
 def _foreign(value: Any) -> bool:
     """A callable defined outside the package and the libraries (in a notebook cell, typically)."""
+    if id(value) in _instruments:
+        return False
     if isinstance(value, (types.FunctionType, types.MethodType, functools.partial, type)):
         return not is_trusted_code(value)
     if callable(value) and not isinstance(value, (types.BuiltinFunctionType, types.ModuleType)):
@@ -238,6 +257,8 @@ def _expected_import(source: str, attribute: str | None) -> Any:
 
 def _own_code(value: Any, module: str) -> bool:
     """Whether ``value`` (a def of ``module``) is code from the package: a function, a wrapper of one, a class."""
+    if id(value) in _instruments:
+        return True
     if isinstance(value, type):  # its methods' code may come from exec (dataclasses): the module says enough
         return value.__module__ == module
     inner = value

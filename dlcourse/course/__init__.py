@@ -11,11 +11,15 @@ Modules, lowest first (each imports only modules above it in this list):
 - ``assignment`` -- :class:`Assignment`: an assignment's notebook models and max score, built once
 - ``release`` -- :func:`release`, :func:`release_bytes`: ``notebooks/`` from ``solutions/`` (deterministic)
 - ``integrity`` -- :func:`scan_notebook`: a static scan of a submission for code that reaches around the checks
+- ``kernel`` -- ``GradingExecute``: nbgrader's ``Execute`` with a kernel client that never sleeps through a reply
 - ``results`` -- :class:`SubmissionResult`, :class:`NotebookScore`, :func:`read_scores`, saved statuses and reviews
 - ``gradebook`` -- :func:`sync_gradebook`, ``record_autograded``: the writes to the real gradebook
 - ``submission`` -- :func:`grade_submission`: one submission; :func:`autograde_notebook`: one file
 - ``limits`` -- ``GradingLimits``: what each submission runs under
-- ``parallel`` -- :func:`autograde`: a class, in a pool of worker processes
+- ``sandbox`` -- the bubblewrap sandbox of each submission's kernel (``sandbox_launcher``: its first program)
+- ``job`` -- one grading job: a submission in, its status and autograded notebooks out
+- ``cluster`` -- grading jobs on a Dask cluster (``--scheduler``)
+- ``parallel`` -- :func:`autograde`: a class, in a pool of worker processes or on a Dask cluster
 - ``validate`` -- :func:`validate`: releases current, solutions score full marks, blank releases zero
 - ``similarity`` -- :func:`similarity`: submissions against ``dlcourse.ref`` and each other (copydetect)
 - ``collect`` -- an LMS zip into ``submitted/``; ``feedback`` -- HTML without hidden tests;

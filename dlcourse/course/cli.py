@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="address-space limit of each kernel in MB, 0 for none (default: DlcourseGrading.memory_limit_mb)",
     )
     p.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS",
+        help="grade on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://host:8786) instead of "
+        "local worker processes",
+    )
+    p.add_argument(
         "--student",
         action="append",
         dest="students",
@@ -227,6 +232,12 @@ def summary_table(results: Sequence[SubmissionResult]) -> str:
     flagged = sum(1 for r in results if r.review)
     lines.append(f"{graded} graded, {len(results) - graded} not graded, {len(results)} in all"
                  + (f"; {flagged} to review (see the review column of the CSV)" if flagged else ""))
+    bare = sorted({r.sandbox for r in results if r.unsandboxed})
+    if bare:  # said only when it matters: student code ran with the grader's own permissions
+        lines.append(
+            f"sandbox: {'; '.join(bare)}: WARNING: student code ran unsandboxed, with your permissions "
+            "(install bubblewrap; set DlcourseGrading.require_sandbox to refuse)"
+        )
     return "\n".join(lines)
 
 
@@ -244,6 +255,7 @@ def _autograde(args: argparse.Namespace, out: TextIO) -> int:
         cell_timeout=args.cell_timeout,
         notebook_time_limit=args.time_limit,
         memory_limit_mb=args.memory_limit,
+        scheduler=args.scheduler,
     )
     if not results:
         raise CourseError(f"no submissions of {args.name} in submitted/*/{args.name}/")

@@ -62,7 +62,7 @@ _MACHINERY_PATHS = {
     "os.system", "os.popen", "os.fork", "os.forkpty", "os.kill", "os.killpg", "os.environ", "os.environb",
     "os.getenv", "os.putenv", "os.unsetenv", "os.execv", "os.execve", "os.execl", "os.execvp", "os.posix_spawn",
     "os.spawnl", "os.spawnv", "types.CodeType", "types.FunctionType", "types.ModuleType", "types.FrameType",
-    "numpy.ctypeslib",
+    "numpy.ctypeslib", "dlcourse.checks.seal",
 }
 _MACHINERY_BUILTINS = {"__import__", "exec", "eval", "compile", "__builtins__", "breakpointhook"}
 # Attributes that read or change frames, tracebacks and code.
@@ -248,7 +248,7 @@ class _Scanner(ast.NodeVisitor):
         root = full.split(".")[0]
         if root in _MACHINERY_MODULES or full in _MACHINERY_MODULES:
             self.report(node, f"imports {full}")
-        elif full in _MACHINERY_PATHS:
+        elif full in _MACHINERY_PATHS or any(full.startswith(p + ".") for p in _MACHINERY_PATHS):
             self.report(node, f"imports {full}")
         if bound and bound.startswith("check_") and not full.startswith("dlcourse.checks."):
             self.report(node, f"imports {full} as {bound}, the name of a check")

@@ -30,6 +30,7 @@ from dlcourse.course.notebook import read_notebook
 __all__ = [
     "GRADED",
     "REVIEW_FILE",
+    "NO_SANDBOX",
     "STATUS_FILE",
     "NotebookScore",
     "SubmissionResult",
@@ -43,6 +44,8 @@ __all__ = [
 
 #: The status of a submission that nbgrader graded.
 GRADED = "graded"
+#: How a sandbox label starts when the kernel ran without a sandbox (``"none (why)"``).
+NO_SANDBOX = "none"
 #: Where the last status of every submission is kept (``export`` reads it): inside ``autograded/``,
 #: which is gitignored, as a dot-file that nbgrader's ``*/NAME`` globs never match.
 STATUS_FILE = ".dlcourse-status.json"
@@ -80,6 +83,8 @@ class SubmissionResult:
     status: str
     max_score: float
     notebooks: tuple[NotebookScore, ...] = ()
+    #: The sandbox the kernel ran in (:attr:`dlcourse.course.sandbox.SandboxInfo.label`), ``""`` when no kernel ran.
+    sandbox: str = ""
 
     @classmethod
     def not_graded(cls, student: str, assignment: Assignment, reason: str) -> SubmissionResult:
@@ -90,6 +95,11 @@ class SubmissionResult:
     def graded(self) -> bool:
         """Whether nbgrader graded the submission."""
         return self.status == GRADED
+
+    @property
+    def unsandboxed(self) -> bool:
+        """Whether the student's code ran without a sandbox, with the grader's permissions."""
+        return self.sandbox.startswith(NO_SANDBOX)
 
     @property
     def score(self) -> float | None:
@@ -174,44 +184,39 @@ def cell_errors(path: Path) -> dict[str, str]:
 
 def save_statuses(course: Course, name: str, statuses: Mapping[str, str]) -> None:
     """Merge ``{student: status}`` of assignment ``name`` into ``autograded/.dlcourse-status.json``."""
-    if not statuses:
+    _merge_saved(course.autograded_dir / STATUS_FILE, name, dict(statuses))
+
+
+def save_reviews(course: Course, name: str, reviews: Mapping[str, Sequence[str]]) -> None:
+    """Merge ``{student: reasons}`` of assignment ``name`` into ``autograded/.dlcourse-review.json``."""
+    _merge_saved(course.autograded_dir / REVIEW_FILE, name, {s: list(r) for s, r in reviews.items()})
+
+
+def _merge_saved(path: Path, name: str, entries: dict[str, object]) -> None:
+    """Merge ``{student: value}`` of assignment ``name`` into the JSON file ``path``."""
+    if not entries:
         return
-    path = course.autograded_dir / STATUS_FILE
-    known = read_statuses(course)
-    known.setdefault(name, {}).update(statuses)
+    known = _read_saved(path)
+    known.setdefault(name, {}).update(entries)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(known, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, path)  # atomic: an export running meanwhile reads the old file or the new one
 
 
-def save_reviews(course: Course, name: str, reviews: Mapping[str, Sequence[str]]) -> None:
-    """Merge ``{student: reasons}`` of assignment ``name`` into ``autograded/.dlcourse-review.json``."""
-    if not reviews:
-        return
-    path = course.autograded_dir / REVIEW_FILE
-    known = read_reviews(course)
-    known.setdefault(name, {}).update({student: list(reasons) for student, reasons in reviews.items()})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(known, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def read_reviews(course: Course) -> dict[str, dict[str, list[str]]]:
-    """``{assignment: {student: reasons}}`` from the last autograde runs (empty when none)."""
-    try:
-        data = json.loads((course.autograded_dir / REVIEW_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def read_statuses(course: Course) -> dict[str, dict[str, str]]:
-    """``{assignment: {student: status}}`` from the last autograde runs (empty when none)."""
-    path = course.autograded_dir / STATUS_FILE
+def _read_saved(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def read_reviews(course: Course) -> dict[str, dict[str, list[str]]]:
+    """``{assignment: {student: reasons}}`` from the last autograde runs (empty when none)."""
+    return _read_saved(course.autograded_dir / REVIEW_FILE)
+
+
+def read_statuses(course: Course) -> dict[str, dict[str, str]]:
+    """``{assignment: {student: status}}`` from the last autograde runs (empty when none)."""
+    return _read_saved(course.autograded_dir / STATUS_FILE)

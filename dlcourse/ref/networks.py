@@ -8,6 +8,10 @@ from dlcourse.ref.activations import activation_forward, relu_backward, relu_for
 from dlcourse.ref.layers import affine_backward, affine_forward
 from dlcourse.ref.losses import softmax_cross_entropy
 
+__all__ = [
+    "init_two_layer", "two_layer_net", "mlp_forward", "collapse_linear",
+]
+
 Params = dict[str, np.ndarray]
 
 
@@ -105,9 +109,9 @@ def collapse_linear(layers: Layers) -> tuple[np.ndarray, np.ndarray]:
         layers: [(W_l (d_l, d_{l+1}), b_l (d_{l+1},)), …], at least one.
 
     Returns:
-        W_c: (d_0, d_L) and b_c: (d_L,).
+        W_c: (d_0, d_L) and b_c: (d_L,), new arrays (never the layers' own, even for one layer).
     """
-    w_c, b_c = layers[0]
+    w_c, b_c = (np.array(a, copy=True) for a in layers[0])
     for w, b in layers[1:]:
         w_c, b_c = w_c @ w, b_c @ w + b
     return w_c, b_c
