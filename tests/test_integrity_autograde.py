@@ -123,9 +123,13 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, di
     for student, (affine, im2col) in ATTACKS.items():
         submit_to(root, NAME, student, answered(released, {"affine-forward-solution": affine,
                                                            "im2col-solution": im2col}))
+    import asyncio
     import contextlib
     import io
 
+    # A test that ran asyncio.run() earlier in this process (tests/test_grading_kernel.py,
+    # tests/test_sandbox.py) leaves no current event loop, and nbclient's sync API needs one.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(["autograde", NAME, "--root", str(root), "--jobs", "2", "--cell-timeout", "120"])

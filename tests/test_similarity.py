@@ -90,6 +90,9 @@ def test_cli_similarity_and_autograde_with_similarity(course: Path, capsys: pyte
     assert "alice ~ bob" in out and (course / "similarity" / f"{NAME}.html").is_file()
     assert main(["similarity", NAME, "--root", str(course), "--threshold", "2"]) == 2
     assert "--threshold must be in (0, 1]" in capsys.readouterr().err
+    import asyncio
+
+    asyncio.set_event_loop(asyncio.new_event_loop())  # see tests/test_integrity_autograde.py
     assert main(["autograde", NAME, "--root", str(course), "--student", "alice", "--student", "carol",
                  "--similarity", "-o", str(course / "g.csv")]) == 0
     out = capsys.readouterr().out
