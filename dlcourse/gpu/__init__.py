@@ -37,7 +37,7 @@ from dlcourse.gpu.device import default_device, to_numpy, to_tensor
 from dlcourse.gpu.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
 from dlcourse.gpu.layers import Affine, affine, affine_backward, affine_forward
 from dlcourse.gpu.losses import SoftmaxCrossEntropy, softmax, softmax_cross_entropy, softmax_cross_entropy_loss
-from dlcourse.gpu.networks import TwoLayerNet, init_two_layer, params_from_numpy, two_layer_net
+from dlcourse.gpu.networks import TwoLayerNet, init_two_layer, linear_net_grads, params_from_numpy, two_layer_net
 from dlcourse.gpu.optim import sgd
 # lectures 00 and 01: tensors, automatic differentiation
 from dlcourse.gpu.tensors import minibatches, one_hot, pairwise_distances, tensor_bytes
@@ -135,6 +135,7 @@ from dlcourse.gpu.optim import (
     sgd_momentum,
     step_decay,
     train_minibatch,
+    gradient_descent,
 )
 
 # lecture 08: convolution by unfold + matmul
@@ -177,6 +178,7 @@ __all__ = [
     "softmax_cross_entropy",
     "init_two_layer",
     "two_layer_net",
+    "linear_net_grads",
     "numerical_gradient",
     "numerical_gradient_array",
     "rel_error",
@@ -234,6 +236,7 @@ __all__ = [
     "exponential_decay",
     "cosine_annealing",
     "train_minibatch",
+    "gradient_descent",
     "SGD",
     "Momentum",
     "Nesterov",

@@ -118,6 +118,25 @@ def two_layer_net(
     return float(loss.detach()), grads
 
 
+def linear_net_grads(
+    x: torch.Tensor, y: torch.Tensor, W0: torch.Tensor, b0: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor
+) -> tuple[float, Params]:
+    """Loss and gradients of lecture 04's worked example (two linear layers, squared error), on tensors.
+
+    a = x W0 + b0,  ŷ = a W1 + b1,  L = 1/(2N) Σ_n ‖ŷ_n − y_n‖²; the backward pass is written out
+    as in :func:`dlcourse.ref.linear_net_grads`. Shapes: x (N, D), y (N, K), W0 (D, H), b0 (H,),
+    W1 (H, K), b1 (K,). Returns (loss, {"W0", "b0", "W1", "b1"}) on W0's device and dtype.
+    """
+    x, y = to_tensor(x, W0.device, W0.dtype), to_tensor(y, W0.device, W0.dtype)
+    n = x.shape[0]
+    a = x @ W0 + b0
+    y_hat = a @ W1 + b1
+    delta = (y_hat - y) / n
+    da = delta @ W1.T
+    grads = {"W0": x.T @ da, "b0": da.sum(dim=0), "W1": a.T @ delta, "b1": delta.sum(dim=0)}
+    return float(0.5 * torch.sum((y_hat - y) ** 2) / n), grads
+
+
 class TwoLayerNet(nn.Module):
     """X (N, D) → affine → ReLU → affine → scores (N, C), built from the written-out Functions.
 

@@ -21,7 +21,7 @@ from dlcourse.ref.activations import (
 from dlcourse.ref.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
 from dlcourse.ref.layers import affine_backward, affine_forward
 from dlcourse.ref.losses import softmax, softmax_cross_entropy
-from dlcourse.ref.networks import init_two_layer, two_layer_net
+from dlcourse.ref.networks import init_two_layer, linear_net_grads, two_layer_net
 from dlcourse.ref.optim import sgd
 # lectures 00 and 01: tensors, automatic differentiation
 from dlcourse.ref.tensors import minibatches, one_hot, pairwise_distances, tensor_bytes
@@ -102,6 +102,7 @@ from dlcourse.ref.optim import (
     nesterov,
     rmsprop,
     sgd_momentum,
+    gradient_descent,
     step_decay,
     train_minibatch,
 )
@@ -143,6 +144,7 @@ __all__ = [
     "softmax_cross_entropy",
     "init_two_layer",
     "two_layer_net",
+    "linear_net_grads",
     "numerical_gradient",
     "numerical_gradient_array",
     "rel_error",
@@ -184,6 +186,7 @@ __all__ = [
     "exponential_decay",
     "cosine_annealing",
     "train_minibatch",
+    "gradient_descent",
     # lecture 06
     "fan_in_fan_out",
     "calculate_gain",
