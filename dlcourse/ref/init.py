@@ -141,12 +141,12 @@ def glorot_bound(fan_in: int, fan_out: int, activation: str = "tanh") -> float:
     raise ValueError(f"unknown activation {activation!r}")
 
 
-_ACTIVATIONS = {
-    "linear": (lambda x: (x, None), lambda d, c: d),
-    "relu": (relu_forward, relu_backward),
-    "tanh": (tanh_forward, tanh_backward),
-    "sigmoid": (sigmoid_forward, sigmoid_backward),
-}
+def _linear_forward(x: np.ndarray) -> tuple[np.ndarray, None]:
+    return x, None
+
+
+def _linear_backward(dout: np.ndarray, cache: None) -> np.ndarray:
+    return dout
 
 
 def propagate_through_depth(
@@ -165,7 +165,14 @@ def propagate_through_depth(
         gradients: L arrays, ∂L/∂h_l of shape (N, D_l) (the gradient *arriving* at layer l's
             output; index l matches activations[l]).
     """
-    forward, backward = _ACTIVATIONS[activation]
+    # The table is built here, from module-level names, so that every function it holds is looked
+    # up where the function runs (tests run this code as a student's, with its calls redirected).
+    forward, backward = {
+        "linear": (_linear_forward, _linear_backward),
+        "relu": (relu_forward, relu_backward),
+        "tanh": (tanh_forward, tanh_backward),
+        "sigmoid": (sigmoid_forward, sigmoid_backward),
+    }[activation]
     h = np.asarray(x, dtype=np.float64)
     activations, caches = [], []
     for w in weights:
