@@ -65,9 +65,22 @@ def as_student(impl: Impl) -> Impl:
     copy = _copy_function(impl, namespace)  # type: ignore[arg-type]
     _cache[id(impl)] = copy
     for name, value in list(namespace.items()):
-        if _is_reference(value):
-            namespace[name] = as_student(value)
+        namespace[name] = _with_student_copies(value)
     return copy  # type: ignore[return-value]
+
+
+def _with_student_copies(value: Any) -> Any:
+    """``value`` with reference functions swapped for student copies, also inside the dicts and
+    tuples a module dispatches through (e.g. ``activations._BY_NAME``); other values unchanged."""
+    if _is_reference(value):
+        return as_student(value)
+    if isinstance(value, tuple):
+        items = tuple(_with_student_copies(v) for v in value)
+        return items if any(a is not b for a, b in zip(items, value)) else value
+    if isinstance(value, dict):
+        entries = {k: _with_student_copies(v) for k, v in value.items()}
+        return entries if any(entries[k] is not v for k, v in value.items()) else value
+    return value
 
 
 def _student_class(cls: type) -> type:

@@ -149,9 +149,9 @@ def test_functions_pass_gradcheck() -> None:
     rng = np.random.default_rng(2)
     t = lambda *s: torch.tensor(0.5 * rng.standard_normal(s), requires_grad=True)  # noqa: E731
     n, s, d, h = 2, 3, 3, 2
-    assert torch.autograd.gradcheck(lambda *a: G.rnn(*a, "tanh"), (t(n, s, d), t(n, h), t(h, d), t(h, h), t(h), t(h)))
-    assert torch.autograd.gradcheck(G.lstm, (t(n, s, d), t(n, h), t(n, h), t(4 * h, d), t(4 * h, h), t(4 * h), t(4 * h)))
-    assert torch.autograd.gradcheck(G.gru, (t(n, s, d), t(n, h), t(3 * h, d), t(3 * h, h), t(3 * h), t(3 * h)))
+    assert torch.autograd.gradcheck(lambda *a: G.rnn_layer(*a, "tanh"), (t(n, s, d), t(n, h), t(h, d), t(h, h), t(h), t(h)))
+    assert torch.autograd.gradcheck(G.lstm_layer, (t(n, s, d), t(n, h), t(n, h), t(4 * h, d), t(4 * h, h), t(4 * h), t(4 * h)))
+    assert torch.autograd.gradcheck(G.gru_layer, (t(n, s, d), t(n, h), t(3 * h, d), t(3 * h, h), t(3 * h), t(3 * h)))
     idx = torch.tensor([[0, 1, 1], [3, 1, 0]])
     assert torch.autograd.gradcheck(lambda w: G.embedding(idx, w), (t(4, 2),))
     assert torch.autograd.gradcheck(lambda x, w, b: G.causal_conv1d(x, w, b, 2), (t(2, 2, 6), t(3, 2, 2), t(3)))

@@ -9,7 +9,7 @@
   gradients come from the matching ``*_backward``, written out as in the reference.
 - ``torch.autograd.Function``s run those written-out backward passes under ``loss.backward()``:
   :class:`RNNFunction`, :class:`LSTMFunction`, :class:`GRUFunction`, :class:`EmbeddingFunction`,
-  :class:`CausalConv1dFunction`, with one-call forms :func:`rnn`, :func:`lstm`, :func:`gru`,
+  :class:`CausalConv1dFunction`, with one-call forms :func:`rnn_layer`, :func:`lstm_layer`, :func:`gru_layer`,
   :func:`embedding`, :func:`causal_conv1d`.
 - :class:`RNN`, :class:`LSTM`, :class:`GRU`: ``nn.Module``s with the constructor, parameter
   names (``weight_ih_l0``, …), initialisation and ``forward(input, hx)`` of PyTorch's, stacked
@@ -59,9 +59,9 @@ __all__ = [
     "GRUFunction",
     "EmbeddingFunction",
     "CausalConv1dFunction",
-    "rnn",
-    "lstm",
-    "gru",
+    "rnn_layer",
+    "lstm_layer",
+    "gru_layer",
     "embedding",
     "causal_conv1d",
     "RNN",
@@ -452,19 +452,19 @@ class CausalConv1dFunction(torch.autograd.Function):
         return (*causal_conv1d_backward(dout.contiguous(), ctx.cache), None)
 
 
-def rnn(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor,
+def rnn_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor,
         nonlinearity: str = "tanh") -> Tensor:
     """The RNN layer with its written-out BPTT: x (N, T, D), h0 (N, H) → h (N, T, H)."""
     return RNNFunction.apply(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity)
 
 
-def lstm(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor,
+def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor,
          b_hh: Tensor) -> tuple[Tensor, Tensor]:
     """The LSTM layer with its written-out BPTT: x (N, T, D), h0, c0 (N, H) → (h (N, T, H), c_n (N, H))."""
     return LSTMFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
 
 
-def gru(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor) -> Tensor:
+def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor) -> Tensor:
     """The GRU layer with its written-out BPTT: x (N, T, D), h0 (N, H) → h (N, T, H)."""
     return GRUFunction.apply(x, h0, w_ih, w_hh, b_ih, b_hh)
 
@@ -547,7 +547,7 @@ class RNN(_Recurrent):
         x, h0 = self._inputs(input, hx)
         finals = []
         for k in range(self.num_layers):
-            x = rnn(x, h0[k], *self.layer_params(k), self.nonlinearity)
+            x = rnn_layer(x, h0[k], *self.layer_params(k), self.nonlinearity)
             finals.append(x[:, -1])
         return self._output(x), torch.stack(finals)
 
@@ -565,7 +565,7 @@ class LSTM(_Recurrent):
         c0 = torch.zeros_like(h0) if hx is None else check_shape("LSTM", "c0", hx[1], h0.shape)
         hs, cs = [], []
         for k in range(self.num_layers):
-            x, c_n = lstm(x, h0[k], c0[k], *self.layer_params(k))
+            x, c_n = lstm_layer(x, h0[k], c0[k], *self.layer_params(k))
             hs.append(x[:, -1])
             cs.append(c_n)
         return self._output(x), (torch.stack(hs), torch.stack(cs))
@@ -583,6 +583,6 @@ class GRU(_Recurrent):
         x, h0 = self._inputs(input, hx)
         finals = []
         for k in range(self.num_layers):
-            x = gru(x, h0[k], *self.layer_params(k))
+            x = gru_layer(x, h0[k], *self.layer_params(k))
             finals.append(x[:, -1])
         return self._output(x), torch.stack(finals)
