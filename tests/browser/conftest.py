@@ -1,0 +1,159 @@
+"""The browser session: both labs on a fresh copy of the course, every notebook run once.
+
+Everything expensive happens once, in the session fixture :func:`lab_session`: it copies the
+course (no gradebook, no exchange: a fresh clone), starts ``dlcourse lab`` and
+``dlcourse lab --instructor`` on it, and drives Chromium through every lecture's release (student
+lab) and solution (instructor lab), ``DLCOURSE_BROWSER_JOBS`` pages at a time (default 2, one
+per core). The tests then judge the recorded runs one lecture at a time.
+
+Every test here carries the ``browser`` marker and the xdist group ``browser``, so that under
+``pytest -n 2 --dist loadgroup`` (``make test``) one worker runs them all with one session.
+The tests skip, saying why, when Playwright for Python or Chromium is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lab_driver import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, LabServer, NotebookRun, copy_course, lecture_names
+from lab_driver import run_all as run_jobs
+from lab_driver import run_notebook, screenshot
+
+LECTURES = lecture_names()
+#: Seconds one notebook's Run All may take in the browser before it counts as stuck.
+NOTEBOOK_TIMEOUT = float(os.environ.get("DLCOURSE_BROWSER_NOTEBOOK_TIMEOUT", "300"))
+
+
+def _missing() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    if importlib.util.find_spec("playwright") is None:
+        return "Playwright for Python is not installed (pip install -e '.[dev]')"
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium, or set DLCOURSE_CHROMIUM)"
+    for module in ("jupyterlab", "nbgrader"):
+        if importlib.util.find_spec(module) is None:
+            return f"{module} is not installed (pip install -e '.[dev,lab]')"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    reason = _missing()
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@dataclass
+class LabSession:
+    """What the browser saw; filled once per test session."""
+
+    course: Path
+    student: LabServer
+    instructor: LabServer
+    releases: dict[str, NotebookRun] = field(default_factory=dict)
+    solutions: dict[str, NotebookRun] = field(default_factory=dict)
+    pages: dict[str, Any] = field(default_factory=dict)  # facts about the two labs' pages
+    seconds: float = 0.0
+
+
+async def _inspect_labs(browser: Any, session: LabSession) -> None:
+    """What each lab offers: menus, side panels, the Formgrader's assignment list."""
+    from lab_driver import open_lab
+
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        for label, server, path in (("student", session.student, f"{LECTURES[0]}/{LECTURES[0]}.ipynb"),
+                                    ("instructor", session.instructor, "")):
+            page = await open_lab(context, server, path, workspace=f"{label}-menus")
+            facts: dict[str, Any] = {"error": None}
+            session.pages[label] = facts
+            try:
+                if path:
+                    await page.wait_for_selector(".jp-NotebookPanel-toolbar", timeout=120_000)
+                await page.wait_for_selector(".lm-MenuBar-itemLabel", timeout=120_000)
+                await page.wait_for_timeout(2000)  # extensions add menus and buttons after the first paint
+                facts["menus"] = await page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+                facts["side panels"] = await page.evaluate(
+                    "() => Array.from(document.querySelectorAll('.jp-SideBar .lm-TabBar-tab'))"
+                    ".map(t => t.getAttribute('title') || '')")
+                facts["toolbar"] = await page.locator(".jp-NotebookPanel-toolbar").all_inner_texts()
+                if label == "instructor":
+                    facts.update(await _formgrader(page))
+            except Exception as exc:
+                facts["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                facts["screenshot"] = await screenshot(page, f"{label}-lab")
+            finally:
+                await page.close()
+    finally:
+        await context.close()
+
+
+async def _formgrader(page: Any) -> dict[str, Any]:
+    """Open Nbgrader → Formgrader in the instructor lab; what its Manage Assignments page lists."""
+    await page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+    await page.locator(".lm-Menu-itemLabel", has_text="Formgrader").first.click()
+    frame_el = page.locator("iframe[src*='formgrader']").first
+    await frame_el.wait_for(timeout=60_000)
+    frame = await (await frame_el.element_handle()).content_frame()
+    facts: dict[str, Any] = {"formgrader assignments": [], "formgrader warnings": [], "formgrader stuck": False}
+    try:
+        await frame.wait_for_selector("#main-table tr td.name a", timeout=90_000)
+        await frame.wait_for_function(
+            "() => !document.body.innerText.includes('Loading, please wait')", timeout=90_000)
+        facts["formgrader assignments"] = await frame.locator("#main-table tr td.name").all_inner_texts()
+    except Exception as exc:
+        facts["formgrader stuck"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    facts["formgrader warnings"] = await frame.locator(".alert-warning, .alert-danger").all_inner_texts()
+    if facts["formgrader stuck"] or facts["formgrader warnings"]:
+        facts["formgrader screenshot"] = await screenshot(page, "instructor-formgrader")
+    return facts
+
+
+async def _drive(session: LabSession, parallel: int) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(viewport={"width": 1400, "height": 900})
+            jobs = [lambda: _inspect_labs(browser, session)]
+            for name in LECTURES:
+                jobs.append(lambda name=name: run_notebook(context, session.student, session.course, name, "release",
+                                                           widgets=True, timeout=NOTEBOOK_TIMEOUT))
+                jobs.append(lambda name=name: run_notebook(context, session.instructor, session.course, name,
+                                                           "solution", widgets=False, timeout=NOTEBOOK_TIMEOUT))
+            for run in await run_jobs(jobs, parallel):
+                if isinstance(run, NotebookRun):
+                    target = session.releases if run.path.startswith(run.name) else session.solutions
+                    target[run.name] = run
+            await context.close()
+        finally:
+            await browser.close()
+
+
+@pytest.fixture(scope="session")
+def lab_session(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Both labs on a fresh copy of the course, every lecture run in the browser once."""
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    tmp = tmp_path_factory.mktemp("browser")
+    course = copy_course(ROOT, tmp / "course")
+    started = time.monotonic()
+    with LabServer(course, instructor=False, log=tmp / "student-lab.log") as student, \
+            LabServer(course, instructor=True, log=tmp / "instructor-lab.log") as instructor:
+        session = LabSession(course=course, student=student, instructor=instructor)
+        asyncio.run(_drive(session, parallel=int(os.environ.get("DLCOURSE_BROWSER_JOBS", "2"))))
+        session.seconds = time.monotonic() - started
+        print(f"\nbrowser session: {len(LECTURES)} lectures, both labs, {session.seconds:.0f} s")
+        yield session
