@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
-import re
 import subprocess
 import sys
 from typing import Any, TextIO
+
+from dlcourse.ansi import strip_ansi
 
 __all__ = ["LAB_EXTENSIONS", "doctor", "environment_report", "lab_extension_status", "parse_lab_extensions"]
 
@@ -25,8 +26,6 @@ LAB_EXTENSIONS = {
     "widgets lab extension": "@jupyter-widgets/jupyterlab-manager",
     "nbgrader lab extension": "@jupyter/nbgrader",
 }
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def package_version(distribution: str) -> str:
@@ -81,7 +80,7 @@ def parse_lab_extensions(text: str) -> dict[str, str]:
     of ``OK`` means JupyterLab found a problem with the extension.
     """
     found = {}
-    for raw in _ANSI.sub("", text).splitlines():
+    for raw in strip_ansi(text).splitlines():
         parts = raw.split()
         if len(parts) < 3 or not parts[1].startswith("v"):
             continue
@@ -112,12 +111,12 @@ def lab_extension_status(timeout: float = 60.0) -> dict[str, str]:
 
 def environment_report() -> dict[str, str]:
     """Every fact of the report, as strings, in the order it is printed."""
-    import dlcourse
+    from dlcourse.version import __version__
 
     report = {
         "python": f"{platform.python_version()} ({sys.executable})",
         "platform": platform.platform(),
-        "dlcourse": dlcourse.__version__,
+        "dlcourse": __version__,
         "numpy": package_version("numpy"),
     }
     report.update(torch_report())

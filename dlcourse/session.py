@@ -51,7 +51,7 @@ def setup(seed: int = 0, *, verbose: bool = True) -> str:
     except ImportError:
         pass
     if verbose:
-        from dlcourse import __version__
+        from dlcourse.version import __version__
 
         print(f"dlcourse {__version__} · seed {seed} · device {device}")
     return device

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import pickle
 import shutil
 from pathlib import Path
 
@@ -28,9 +29,13 @@ from course_fixtures import (
     write_notebook,
 )
 
+from dlcourse.ansi import strip_ansi
 from dlcourse.course import (
+    Assignment,
     Course,
     CourseError,
+    NotebookScore,
+    SubmissionResult,
     autograde,
     autograde_notebook,
     check_source_notebook,
@@ -39,10 +44,15 @@ from dlcourse.course import (
     notebook_model,
     release,
     release_bytes,
+    cell_role,
     validate,
     write_grades_csv,
 )
+from dlcourse.course.config import sqlite_url
 from dlcourse.course.errors import EXIT_USAGE, nbgrader_error_text
+from dlcourse.course.limits import GradingLimits, execute_config
+from dlcourse.course.parallel import build_template, prepare_job
+from dlcourse.course.submission import grade_in_directory
 from dlcourse.course.validate import format_table
 
 
@@ -113,6 +123,78 @@ def test_notebook_model_finds_graded_cells(tmp_path: Path) -> None:
     assert model.grade_ids == ["test_add", "test_mul", "test_free"]
     assert model.max_score == MAX_SCORE + 1.5
     assert [c.kind for c in model.cells] == ["solution", "test", "solution", "test", "test"]
+
+
+# The cell types nbgrader's "Create Assignment" toolbar makes, and the kind each one is here.
+NBGRADER_CELL_TYPES = {
+    "manually graded answer": ({"solution": True, "grade": True, "points": 2}, "manual"),
+    "manually graded task": ({"task": True, "locked": True, "points": 2}, "task"),
+    "autograded answer": ({"solution": True}, "solution"),
+    "autograder tests": ({"grade": True, "locked": True, "points": 2}, "test"),
+    "read-only": ({"locked": True}, "locked"),
+}
+
+
+@pytest.mark.parametrize("cell_type", sorted(NBGRADER_CELL_TYPES))
+def test_cell_role_agrees_with_nbgrader(cell_type: str) -> None:
+    from nbgrader import utils
+
+    flags, kind = NBGRADER_CELL_TYPES[cell_type]
+    meta = {"grade": False, "solution": False, "locked": False, "task": False, **flags, "grade_id": "c1"}
+    cell = nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": meta})
+    role = cell_role(cell)
+    assert role is not None and (role.kind, role.grade_id) == (kind, "c1")
+    assert role.is_grade == bool(utils.is_grade(cell))
+    assert role.is_solution == bool(utils.is_solution(cell))
+    assert (role.kind == "task") == bool(utils.is_task(cell))
+    only_locked = utils.is_locked(cell) and not (utils.is_grade(cell) or utils.is_task(cell))
+    assert (role.kind == "locked") == bool(only_locked)
+    assert role.points == float(meta.get("points", 0))
+
+
+def test_cell_role_of_cells_without_nbgrader_metadata_and_bad_points() -> None:
+    assert cell_role(nbformat.v4.new_code_cell("x = 1")) is None
+    assert cell_role(nbformat.v4.new_markdown_cell("text", metadata={"nbgrader": {}})) is None
+    cell = nbformat.v4.new_code_cell("", metadata={"nbgrader": {"grade": True, "points": "two"}})
+    role = cell_role(cell)
+    assert role is not None and (role.kind, role.grade_id, role.points, role.declared_points) == ("test", "", 0.0, "two")
+
+
+def test_assignment_holds_the_models_of_its_notebooks(course: Path) -> None:
+    assignment = Assignment.load(Course.load(course), NAME)
+    assert assignment.notebook_ids == [NAME] and assignment.max_score == MAX_SCORE
+    assert assignment.cells == [(NAME, gid) for gid in POINTS]
+    assert assignment.cell_ids == {"add", "mul", *POINTS}
+    assert assignment.notebook(NAME) is assignment.notebooks[0]
+    assert assignment.notebook_for(Path("anything.ipynb")) == NAME  # the only notebook
+    with pytest.raises(CourseError, match="01-add has no notebook 02-other"):
+        assignment.notebook("02-other")
+
+
+def test_assignment_checked_lists_the_problems(course: Path) -> None:
+    raw = json.loads(source_path(course).read_text())
+    raw["cells"][3]["metadata"]["nbgrader"]["points"] = 0
+    source_path(course).write_text(json.dumps(raw))
+    assert Assignment.load(Course.load(course), NAME).max_score == POINTS["test_mul"]
+    with pytest.raises(CourseError, match="cell 3 \\(test_add\\) is graded but has no positive 'points'"):
+        Assignment.checked(Course.load(course), NAME)
+
+
+def test_results_of_several_notebooks_key_cells_by_notebook() -> None:
+    first = NotebookScore("a", 1.0, 3.0, {"t1": (1.0, 1.0), "t2": (0.0, 2.0)}, {"t2": "AssertionError: no"})
+    second = NotebookScore("b", 2.0, 2.0, {"t1": (2.0, 2.0)})
+    result = SubmissionResult("s", "09-two", "graded", 5.0, (first, second))
+    assert result.score == 3.0
+    assert result.per_cell == {"a/t1": (1.0, 1.0), "a/t2": (0.0, 2.0), "b/t1": (2.0, 2.0)}
+    assert result.errors == {"a/t2": "AssertionError: no"}
+    single = SubmissionResult("s", "09-two", "graded", 3.0, (first,))
+    assert list(single.per_cell) == ["t1", "t2"] and single.errors == {"t2": "AssertionError: no"}
+    assert pickle.loads(pickle.dumps(result)) == result
+
+
+def test_strip_ansi_removes_terminal_codes_only() -> None:
+    coloured = "\x1b[0;31mValueError\x1b[0m: shapes (2,3) \x1b[1mand\x1b[22m [x]\x1b[2K"
+    assert strip_ansi(coloured) == "ValueError: shapes (2,3) and [x]"
 
 
 def _broken_sources() -> dict[str, tuple[str, str]]:
@@ -310,6 +392,23 @@ def test_autograde_notebook_scores_per_cell(course: Path, tmp_path: Path) -> Non
     assert score.per_cell == {"test_add": (2.0, 2.0), "test_mul": (0.0, 3.0)}
     assert score.errors == {"test_mul": "AssertionError:"}
     assert not (course / "gradebook.db").exists()
+
+
+def test_one_grading_job_runs_in_its_own_folder(course: Path, tmp_path: Path) -> None:
+    """The seam a sandbox or a remote worker uses: a folder in, a picklable result out, nothing else written."""
+    submit(course, "alice", answered(release_path(course), PARTIAL))
+    real = Course.load(course)
+    template = build_template(real, NAME, tmp_path / "template")
+    root = prepare_job(template, real.submitted_dir / "alice" / NAME, tmp_path / "job", NAME, "alice")
+    config = execute_config(real, GradingLimits().resolved(real))
+    # a configuration that names the real gradebook must not make the job write it
+    config["CourseDirectory"] = {"db_url": sqlite_url(course / "gradebook.db")}
+    result = grade_in_directory(root, NAME, "alice", config)
+    assert result.graded and result.score == POINTS["test_add"]
+    assert result.per_cell == {"test_add": (2.0, 2.0), "test_mul": (0.0, 3.0)}
+    assert pickle.loads(pickle.dumps(result)) == result
+    assert (root / "autograded" / "alice" / NAME / f"{NAME}.ipynb").is_file()
+    assert not (course / "gradebook.db").exists() and not (course / "autograded").exists()
 
 
 def test_autograde_notebook_refuses_a_corrupt_file(course: Path, tmp_path: Path) -> None:

@@ -33,10 +33,21 @@ from course_fixtures import (
     submit_to,
 )
 
-from dlcourse.course import Course, CourseError, SubmissionResult, autograde, export_grades, feedback, release
+from dlcourse.course import (
+    Assignment,
+    Course,
+    CourseError,
+    SubmissionResult,
+    autograde,
+    export_grades,
+    feedback,
+    release,
+)
 from dlcourse.course.cli import main
 from dlcourse.course.feedback import hidden_tests
-from dlcourse.course.parallel import STATUS_FILE, GradingLimits, kernel_arguments, stderr_as_stdout
+from dlcourse.course.gradebook import stderr_as_stdout
+from dlcourse.course.limits import GradingLimits, kernel_arguments
+from dlcourse.course.results import STATUS_FILE
 
 LIMITS = {"jobs": 2, "cell_timeout": 2, "notebook_time_limit": 30, "memory_limit_mb": 2048}
 
@@ -262,8 +273,7 @@ def test_shortcut_through_the_reference_scores_zero_with_a_clear_message(
 def test_feedback_never_contains_hidden_tests(relu_class: tuple[Path, dict[str, SubmissionResult]]) -> None:
     root, results = relu_class
     pages = feedback(root, RELU, sorted(results))
-    course = Course.load(root)
-    hidden = hidden_tests(course, RELU, RELU)
+    hidden = hidden_tests(Assignment.load(Course.load(root), RELU).notebook(RELU))
     assert hidden.hidden_cells == {"test_relu_hidden"} and hidden.hidden_lines
     for page in pages:
         text = page.read_text(encoding="utf-8")
@@ -397,7 +407,7 @@ def test_04_backprop_class_end_to_end(tmp_path: Path) -> None:
     # two_layer_net calls the student's affine_forward, so it loses its points too
     assert {"affine-forward-test", "affine-forward-hidden"} <= lost
     assert "called dlcourse.ref" in results["shortcut"].notebooks[0].errors["affine-forward-test"]
-    hidden = hidden_tests(Course.load(root), name, name)
+    hidden = hidden_tests(Assignment.load(Course.load(root), name).notebook(name))
     assert hidden.hidden_lines
     for page in feedback(root, name):
         text = page.read_text(encoding="utf-8")

@@ -17,21 +17,23 @@ from typing import Any
 import numpy as np
 
 from dlcourse import ref
+from dlcourse.checks.cases import case_rng
 from dlcourse.checks.compare import Mistake, expect_array, expect_scalar, passed
 from dlcourse.checks.errors import CheckFailure
+from dlcourse.checks.exercise import exercise
+from dlcourse.checks.gradients import (
+    GRAD_TOL,
+    expect_backward_matches_finite_differences,
+    expect_matches_finite_differences,
+)
 from dlcourse.checks.guard import call_student, unpack
 
 __all__ = ["check_value_ops", "check_value_backward", "check_numerical_partials", "check_two_layer_graph_backward"]
 
-PUBLIC_SEED = 0
-HIDDEN_SEED = 20_101  # fixed, so that grading is reproducible; differs from the public seed.
+SALT = 20_101  # this lecture's hidden cases: see dlcourse.checks.cases.case_rng
 
 # An expression: build(V, *leaves) -> (output, {name: node whose grad is examined}).
 Build = Callable[..., tuple[Any, dict[str, Any]]]
-
-
-def _rng(hidden: bool) -> np.random.Generator:
-    return np.random.default_rng(HIDDEN_SEED if hidden else PUBLIC_SEED)
 
 
 # --------------------------------------------------------------------------- engines with one mistake
@@ -290,6 +292,7 @@ def _op_cases(hidden: bool) -> list[tuple[str, Build, tuple[float, ...], list[tu
     return cases
 
 
+@exercise("Value")
 def check_value_ops(Value: type, hidden: bool = False) -> None:
     """Check each operation of the student's ``Value`` class: its result and its local derivative.
 
@@ -335,7 +338,7 @@ def _graph_cases(hidden: bool) -> list[tuple[str, Build, tuple[float, ...]]]:
         ("neuron tanh(x1·w1 + x2·w2 + b)", _neuron, (2.0, 0.0, -3.0, 1.0, 6.8813735870195432)),
     ]
     if hidden:
-        rng = _rng(hidden)
+        rng = case_rng(hidden, SALT)
         for k in range(4):
             seed = int(rng.integers(0, 2**31))
             n_leaves = 3
@@ -380,6 +383,7 @@ def _chain(V: Any, x: Any) -> tuple[Any, dict[str, Any]]:
     return out, {"x": x}
 
 
+@exercise("Value")
 def check_value_backward(Value: type, hidden: bool = False) -> None:
     """Check ``Value.backward()`` on whole graphs: reused nodes, paths of different lengths, a neuron.
 
@@ -407,10 +411,8 @@ def _expect_consistent_with_own_forward(Value: Any, build: Build, xs: tuple[floa
 
     numeric = ref.numerical_partials(f, xs)
     analytic = np.array([grads[n] for n in leaves])
-    err = float(np.linalg.norm(analytic - numeric) / max(np.linalg.norm(analytic) + np.linalg.norm(numeric), 1e-12))
-    if err > 1e-6:
-        raise CheckFailure(f"the gradients of {case} disagree with central differences of your own forward "
-                           f"pass (relative error {err:.1e}).")
+    expect_matches_finite_differences(analytic, numeric, what=f"the gradient ({', '.join(leaves)})",
+                                      case=case, of="your own forward pass")
 
 
 # --------------------------------------------------------------------------- numerical partials
@@ -428,6 +430,7 @@ def _f_three(a: float, b: float, c: float) -> float:
     return math.exp(a) * b - c**2 + a * c
 
 
+@exercise("numerical_partials")
 def check_numerical_partials(numerical_partials: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``numerical_partials(f, xs, h=1e-6) -> (n,) array`` of central differences."""
     cases: list[tuple[str, Callable[..., float], Any, float | None]] = [
@@ -436,7 +439,7 @@ def check_numerical_partials(numerical_partials: Callable[..., Any], hidden: boo
         ("f(a, b, c) = eᵃ·b − c² + a·c at (0.5, −1, 2)", _f_three, [0.5, -1.0, 2.0], None),
     ]
     if hidden:
-        rng = _rng(hidden)
+        rng = case_rng(hidden, SALT)
         cases += [
             ("the point given as a NumPy array", _f_three, rng.uniform(-1, 1, 3), None),
             ("a step h = 1e-4 passed explicitly", _f_three, [0.3, 0.7, -0.2], 1e-4),
@@ -480,7 +483,7 @@ def check_numerical_partials(numerical_partials: Callable[..., Any], hidden: boo
 
 
 def _graph_inputs(hidden: bool) -> list[tuple[str, tuple[np.ndarray, ...], np.ndarray]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     dims = [(1, 3, 4, 2), (5, 3, 4, 2)]
     if hidden:
         dims += [(2, 1, 1, 1), (7, 5, 6, 3), (int(rng.integers(2, 9)), int(rng.integers(1, 6)), int(rng.integers(1, 7)),
@@ -497,6 +500,7 @@ def _graph_inputs(hidden: bool) -> list[tuple[str, tuple[np.ndarray, ...], np.nd
     return out
 
 
+@exercise("two_layer_graph_backward")
 def check_two_layer_graph_backward(two_layer_graph_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``two_layer_graph_backward(dy, cache) -> (dx, dW, db, dV, da)`` for h = tanh(xWᵀ + b), y = hVᵀ + a."""
     n_cases = 0
@@ -511,50 +515,34 @@ def check_two_layer_graph_backward(two_layer_graph_backward: Callable[..., Any],
         not_squared = dh * (1 - h)
         twice = dh * (1 - np.tanh(h) ** 2)
         dz = dh * (1 - h * h)
-        tol = {"rtol": 1e-6, "atol": 1e-9}
         tanh_hints = [
             (no_tanh, "the gradient must pass through tanh: multiply dy·V by tanh'(z) = 1 − h² element-wise."),
             (not_squared, "tanh'(z) = 1 − tanh(z)² = 1 − h²: square h."),
             (twice, "the cache holds h = tanh(z) already: tanh'(z) = 1 − h², without applying tanh again."),
         ]
-        expect_array(da, eda, what="da", case=case, **tol, mistakes=[
+        expect_array(da, eda, what="da", case=case, **GRAD_TOL, mistakes=[
             Mistake(dy, "da must be summed over the batch: every example adds the same a."),
             Mistake(dy.mean(axis=0), "da is averaged; sum dy over the batch (axis 0)."),
         ])
-        expect_array(dV, edV, what="dV", case=case, **tol, mistakes=[
+        expect_array(dV, edV, what="dV", case=case, **GRAD_TOL, mistakes=[
             Mistake(h.T @ dy, "dV is transposed: dV = dyᵀ h has V's shape (C, H)."),
         ])
-        expect_array(db, edb, what="db", case=case, **tol, mistakes=[
+        expect_array(db, edb, what="db", case=case, **GRAD_TOL, mistakes=[
             *(Mistake(g.sum(axis=0), hint) for g, hint in tanh_hints),
             Mistake(dz, "db must be summed over the batch: every example adds the same b."),
             Mistake(dz.mean(axis=0), "db is averaged; sum over the batch (axis 0)."),
         ])
-        expect_array(dW, edW, what="dW", case=case, **tol, mistakes=[
+        expect_array(dW, edW, what="dW", case=case, **GRAD_TOL, mistakes=[
             Mistake(x.T @ dz, "dW is transposed: with z = x Wᵀ + b, dW = dzᵀ x has W's shape (H, D)."),
             *(Mistake(g.T @ x, hint) for g, hint in tanh_hints),
         ])
-        expect_array(dx, edx, what="dx", case=case, **tol, mistakes=[
+        expect_array(dx, edx, what="dx", case=case, **GRAD_TOL, mistakes=[
             *(Mistake(g @ W, hint) for g, hint in tanh_hints),
             Mistake(dz @ W / len(x), "do not divide by N: the upstream gradient dy already carries any averaging."),
         ])
         if hidden:
-            _expect_matches_finite_differences(params, dy, (dx, dW, db, dV, da), case)
+            expect_backward_matches_finite_differences(
+                "two_layer_graph_backward", lambda *p: ref.two_layer_graph_forward(*p)[0],
+                params, dy, (dx, dW, db, dV, da), ("dx", "dW", "db", "dV", "da"), case=case)
         n_cases += 1
     passed("two_layer_graph_backward", n_cases, hidden)
-
-
-def _expect_matches_finite_differences(params: tuple[np.ndarray, ...], dy: np.ndarray,
-                                       grads: tuple[Any, ...], case: str) -> None:
-    for i, (label, grad) in enumerate(zip(("dx", "dW", "db", "dV", "da"), grads)):
-        args = [p.copy() for p in params]
-
-        def f(z: np.ndarray, i: int = i, args: list[np.ndarray] = args) -> np.ndarray:
-            args[i] = z
-            return ref.two_layer_graph_forward(*args)[0]
-
-        numeric = ref.numerical_gradient_array(f, args[i], dy)
-        denom = np.linalg.norm(grad) + np.linalg.norm(numeric)
-        err = float(np.linalg.norm(np.asarray(grad) - numeric) / denom) if denom > 0 else 0.0
-        if err > 1e-6:
-            raise CheckFailure(f"two_layer_graph_backward: {label} disagrees with a finite-difference gradient "
-                               f"check (relative error {err:.1e}, expected < 1e-6) ({case}).")

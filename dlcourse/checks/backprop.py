@@ -13,8 +13,15 @@ from typing import Any
 import numpy as np
 
 from dlcourse import ref
+from dlcourse.checks.cases import case_rng
 from dlcourse.checks.compare import Mistake, expect_array, expect_scalar, passed
 from dlcourse.checks.errors import CheckFailure
+from dlcourse.checks.exercise import exercise
+from dlcourse.checks.gradients import (
+    GRAD_TOL,
+    expect_backward_matches_finite_differences,
+    expect_matches_finite_differences,
+)
 from dlcourse.checks.guard import call_student, unpack
 
 __all__ = [
@@ -28,38 +35,16 @@ __all__ = [
     "check_two_layer_net",
 ]
 
-PUBLIC_SEED = 0
-HIDDEN_SEED = 20_404  # fixed, so that grading is reproducible; differs from the public seed.
+SALT = 20_404  # this lecture's hidden cases: see dlcourse.checks.cases.case_rng
 
 Case = tuple[str, tuple[np.ndarray, ...]]
-
-
-def _rng(hidden: bool) -> np.random.Generator:
-    return np.random.default_rng(HIDDEN_SEED if hidden else PUBLIC_SEED)
-
-
-def _fd_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
-    """‖a − n‖ / (‖a‖ + ‖n‖): relative error over the whole gradient.
-
-    Norm-wise rather than entry-wise, because finite differences carry an absolute rounding
-    noise of ~1e-11 that would dominate the relative error of entries that are themselves tiny.
-    """
-    a = np.asarray(analytic, dtype=np.float64)
-    denom = np.linalg.norm(a) + np.linalg.norm(numeric)
-    return float(np.linalg.norm(a - numeric) / denom) if denom > 0 else 0.0
-
-
-def _grad_tolerances() -> dict[str, float]:
-    # A correct float64 backward pass agrees with the reference to ~1e-12; 1e-6 leaves room for
-    # a different (but right) order of operations while catching every real mistake.
-    return {"rtol": 1e-6, "atol": 1e-9}
 
 
 # --------------------------------------------------------------------------- affine
 
 
 def _affine_cases(hidden: bool) -> Iterator[Case]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     shapes = [((2, 4), 3), ((3, 2, 3), 5)]  # (x shape, M): a plain batch and a 3-D one to flatten
     if hidden:
         shapes += [((1, 6), 2), ((4, 2, 2, 3), 1), ((int(rng.integers(2, 9)), int(rng.integers(1, 7))), 7)]
@@ -71,6 +56,7 @@ def _affine_cases(hidden: bool) -> Iterator[Case]:
         yield f"x of shape {x_shape}, w of shape {w.shape}", (x, w, b)
 
 
+@exercise("affine_forward")
 def check_affine_forward(affine_forward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``affine_forward(x, w, b) -> (out, cache)`` with cache = (x, w, b)."""
     n = 0
@@ -99,12 +85,13 @@ def _expect_affine_cache(cache: Any, x: np.ndarray, w: np.ndarray, b: np.ndarray
 
 
 def _affine_backward_cases(hidden: bool) -> Iterator[Case]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     for case, (x, w, b) in _affine_cases(hidden):
         dout = rng.standard_normal((x.shape[0], w.shape[1]))
         yield case, (x, w, b, dout)
 
 
+@exercise("affine_backward")
 def check_affine_backward(affine_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``affine_backward(dout, cache) -> (dx, dw, db)`` with cache = (x, w, b)."""
     n = 0
@@ -114,59 +101,32 @@ def check_affine_backward(affine_backward: Callable[..., Any], hidden: bool = Fa
         edx, edw, edb = ref.affine_backward(dout, (x, w, b))
         x2 = x.reshape(x.shape[0], -1)
         batch = x.shape[0]
-        tol = _grad_tolerances()
-        expect_array(dx, edx, what="dx", case=case, **tol, mistakes=[
+        expect_array(dx, edx, what="dx", case=case, **GRAD_TOL, mistakes=[
             Mistake(dout @ w.T, "dx must have the shape of x: reshape dout·wᵀ back to x.shape."),
             Mistake((dout @ w.T).T, "dx is transposed: dx = dout·wᵀ, one row per example."),
         ])
-        expect_array(dw, edw, what="dw", case=case, **tol, mistakes=[
+        expect_array(dw, edw, what="dw", case=case, **GRAD_TOL, mistakes=[
             Mistake(dout.T @ x2, "dw is transposed: dw = x̃ᵀ·dout has w's shape (D, M)."),
             Mistake(edw / batch, "dw is divided by N; the 1/N of the loss is already inside dout."),
         ])
-        expect_array(db, edb, what="db", case=case, **tol, mistakes=[
+        expect_array(db, edb, what="db", case=case, **GRAD_TOL, mistakes=[
             Mistake(dout.mean(axis=0), "db is averaged; sum dout over the batch (the 1/N is already in dout)."),
             Mistake(dout, "db must be summed over the batch: every example uses the same b, so its gradients add up."),
             Mistake(dout.sum(axis=1), "db is summed over the wrong axis: sum over examples, axis 0."),
         ])
         if hidden:
-            _expect_matches_finite_differences(
-                "affine_backward", case, lambda xx, ww, bb: ref.affine_forward(xx, ww, bb)[0],
-                (x, w, b), dout, (dx, dw, db), ("dx", "dw", "db"))
+            expect_backward_matches_finite_differences(
+                "affine_backward", lambda xx, ww, bb: ref.affine_forward(xx, ww, bb)[0],
+                (x, w, b), dout, (dx, dw, db), ("dx", "dw", "db"), case=case)
         n += 1
     passed("affine_backward", n, hidden)
-
-
-def _expect_matches_finite_differences(
-    name: str,
-    case: str,
-    forward: Callable[..., np.ndarray],
-    inputs: tuple[np.ndarray, ...],
-    dout: np.ndarray,
-    grads: tuple[np.ndarray, ...],
-    labels: tuple[str, ...],
-) -> None:
-    """Compare analytic gradients with central differences of Σ dout ⊙ forward(inputs)."""
-    for i, (label, grad) in enumerate(zip(labels, grads)):
-        args = [a.copy() for a in inputs]
-
-        def f(z: np.ndarray, i: int = i, args: list[np.ndarray] = args) -> np.ndarray:
-            args[i] = z
-            return forward(*args)
-
-        numeric = ref.numerical_gradient_array(f, args[i], dout)
-        err = _fd_error(grad, numeric)
-        if err > 1e-6:
-            raise CheckFailure(
-                f"{name}: {label} disagrees with a finite-difference gradient check "
-                f"(relative error {err:.1e}, expected < 1e-6) ({case})."
-            )
 
 
 # --------------------------------------------------------------------------- activations
 
 
 def _activation_cases(hidden: bool, with_zeros: bool) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     shapes = [(3, 4), (2, 3, 2)]
     if hidden:
         shapes += [(1, 1), (5,), (2, 2, 2, 3)]
@@ -195,12 +155,13 @@ def _check_activation_backward(
         backward = getattr(ref, name)
         expected = backward(dout, cache)
         dx = call_student(student, dout, cache, name=name)
-        expect_array(dx, expected, what=f"{name}'s dx", case=case, **_grad_tolerances(),
+        expect_array(dx, expected, what=f"{name}'s dx", case=case, **GRAD_TOL,
                      mistakes=mistakes(x, cache, dout))
         n += 1
     passed(name, n, hidden)
 
 
+@exercise("relu_backward")
 def check_relu_backward(relu_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``relu_backward(dout, cache) -> dx`` with cache = x."""
     def mistakes(x: np.ndarray, cache: np.ndarray, dout: np.ndarray) -> list[Mistake]:
@@ -213,6 +174,7 @@ def check_relu_backward(relu_backward: Callable[..., Any], hidden: bool = False)
     _check_activation_backward("relu_backward", relu_backward, ref.relu_forward, mistakes, hidden, with_zeros=True)
 
 
+@exercise("sigmoid_backward")
 def check_sigmoid_backward(sigmoid_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``sigmoid_backward(dout, cache) -> dx`` with cache = σ(x)."""
     def mistakes(x: np.ndarray, s: np.ndarray, dout: np.ndarray) -> list[Mistake]:
@@ -226,6 +188,7 @@ def check_sigmoid_backward(sigmoid_backward: Callable[..., Any], hidden: bool = 
     _check_activation_backward("sigmoid_backward", sigmoid_backward, ref.sigmoid_forward, mistakes, hidden)
 
 
+@exercise("tanh_backward")
 def check_tanh_backward(tanh_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``tanh_backward(dout, cache) -> dx`` with cache = tanh(x)."""
     def mistakes(x: np.ndarray, t: np.ndarray, dout: np.ndarray) -> list[Mistake]:
@@ -243,7 +206,7 @@ def check_tanh_backward(tanh_backward: Callable[..., Any], hidden: bool = False)
 
 
 def _softmax_ce_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     dims = [(4, 3), (6, 5)]
     if hidden:
         dims += [(1, 4), (7, 2), (int(rng.integers(2, 12)), int(rng.integers(2, 12)))]
@@ -257,6 +220,7 @@ def _softmax_ce_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarra
         yield "huge scores (~1e4)", huge, rng.integers(0, 4, size=5)
 
 
+@exercise("softmax_cross_entropy")
 def check_softmax_cross_entropy(softmax_cross_entropy: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``softmax_cross_entropy(scores, y) -> (loss, dscores)`` (mean over the batch)."""
     n_cases = 0
@@ -277,7 +241,7 @@ def check_softmax_cross_entropy(softmax_cross_entropy: Callable[..., Any], hidde
                 Mistake(per_example, "return one number: the mean of the per-example losses."),
                 Mistake(e_loss * n / scores.size, "divide by the number of examples N, not by N·C."),
             ])
-            expect_array(dscores, e_d, what="dscores", case=case, **_grad_tolerances(), nonfinite_hint=unstable,
+            expect_array(dscores, e_d, what="dscores", case=case, **GRAD_TOL, nonfinite_hint=unstable,
                          mistakes=[
                 Mistake(e_d * n, "dscores is N times too large: the loss is a mean, so divide the gradient by N too."),
                 Mistake(-e_d, "the sign is flipped: ∂L/∂s = softmax(s) − onehot(y)."),
@@ -290,10 +254,8 @@ def check_softmax_cross_entropy(softmax_cross_entropy: Callable[..., Any], hidde
             raise
         if hidden and "huge" not in case:
             numeric = ref.numerical_gradient(lambda s: ref.softmax_cross_entropy(s, y)[0], scores.copy())
-            err = _fd_error(dscores, numeric)
-            if err > 1e-6:
-                raise CheckFailure(f"dscores disagrees with a finite-difference gradient check "
-                                   f"(relative error {err:.1e}) ({case}).")
+            expect_matches_finite_differences(dscores, numeric, what="dscores", case=case,
+                                              of="the reference loss")
         n_cases += 1
     passed("softmax_cross_entropy", n_cases, hidden)
 
@@ -311,9 +273,10 @@ def _coupled(z: np.ndarray) -> float:
     return float(np.sum(z) ** 2 + np.sum(np.cos(z)))
 
 
+@exercise("numerical_gradient")
 def check_numerical_gradient(numerical_gradient: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``numerical_gradient(f, x, h=1e-5) -> grad`` (central differences, x restored)."""
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     cases: list[tuple[str, Callable[[np.ndarray], float], np.ndarray, bool]] = [
         ("f(x) = Σ sin(x)x² + e^{0.3x}, x of shape (5,)", _smooth, rng.standard_normal(5), False),
         ("f(x) = (Σx)² + Σ cos x, x of shape (3, 4)", _coupled, rng.standard_normal((3, 4)), False),
@@ -358,7 +321,7 @@ def check_numerical_gradient(numerical_gradient: Callable[..., Any], hidden: boo
 
 
 def _two_layer_cases(hidden: bool) -> Iterator[tuple[str, dict[str, np.ndarray], np.ndarray, np.ndarray, float]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     dims = [(5, 4, 6, 3, 0.0), (5, 4, 6, 3, 0.3)]
     if hidden:
         dims += [(1, 3, 4, 2, 0.1), (8, 2, 10, 4, 0.05),
@@ -391,6 +354,7 @@ def _variant_grads(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, 
     return g
 
 
+@exercise("two_layer_net")
 def check_two_layer_net(two_layer_net: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``two_layer_net(params, X, y=None, reg=0.0)``: scores, or (loss, grads)."""
     n_cases = 0
@@ -426,7 +390,7 @@ def check_two_layer_net(two_layer_net: Callable[..., Any], hidden: bool = False)
             "no relu": _variant_grads(params, X, y, reg, relu_mask=False),
         }
         for key in ("W2", "b2", "W1", "b1"):
-            expect_array(grads[key], e_grads[key], what=f"grads['{key}']", case=case, **_grad_tolerances(),
+            expect_array(grads[key], e_grads[key], what=f"grads['{key}']", case=case, **GRAD_TOL,
                          mistakes=[
                 Mistake(variants["double reg"][key], "the gradient of ½·reg·‖W‖² is reg·W, not 2·reg·W."),
                 Mistake(variants["no reg"][key], "add the penalty's gradient reg·W to each weight gradient."),
@@ -450,7 +414,4 @@ def _expect_self_consistent(net: Callable[..., Any], params: dict[str, np.ndarra
             loss, _grads = call_student(net, work, X, y, reg=reg, name="two_layer_net")
             return float(loss)
         numeric = ref.numerical_gradient(loss_of, work[key])
-        err = _fd_error(grads[key], numeric)
-        if err > 1e-6:
-            raise CheckFailure(f"grads['{key}'] disagrees with finite differences of your own loss "
-                               f"(relative error {err:.1e}) ({case}).")
+        expect_matches_finite_differences(grads[key], numeric, what=f"grads['{key}']", case=case, of="your own loss")

@@ -15,8 +15,11 @@ from typing import Any
 import numpy as np
 
 from dlcourse import ref
+from dlcourse.checks.cases import case_rng
 from dlcourse.checks.compare import Mistake, expect_array, expect_scalar, passed
 from dlcourse.checks.errors import CheckFailure
+from dlcourse.checks.exercise import exercise
+from dlcourse.checks.gradients import GRAD_TOL, expect_backward_matches_finite_differences
 from dlcourse.checks.guard import call_student, unpack
 
 __all__ = [
@@ -29,20 +32,7 @@ __all__ = [
     "check_max_pool_backward",
 ]
 
-PUBLIC_SEED = 0
-HIDDEN_SEED = 80_808  # fixed, so that grading is reproducible; differs from the public seed.
-
-GRAD_TOL = {"rtol": 1e-6, "atol": 1e-9}
-
-
-def _rng(hidden: bool) -> np.random.Generator:
-    return np.random.default_rng(HIDDEN_SEED if hidden else PUBLIC_SEED)
-
-
-def _fd_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
-    a = np.asarray(analytic, dtype=np.float64)
-    denom = np.linalg.norm(a) + np.linalg.norm(numeric)
-    return float(np.linalg.norm(a - numeric) / denom) if denom > 0 else 0.0
+SALT = 80_808  # this lecture's hidden cases: see dlcourse.checks.cases.case_rng
 
 
 def _geometry(rng: np.random.Generator, hidden: bool) -> list[tuple[int, int, int, int, int, int, int, int, int]]:
@@ -91,9 +81,10 @@ def _pad_one_side(x: np.ndarray, p: int) -> np.ndarray:
 # --------------------------------------------------------------------------- output size
 
 
+@exercise("conv_output_size")
 def check_conv_output_size(conv_output_size: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``conv_output_size(size, kernel, stride=1, pad=0) -> int``."""
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     # The first case tells the classic slips apart (each gives a different number); then the lecture's.
     cases = [(6, 3, 1, 2), (32, 8, 2, 1), (5, 3, 1, 0), (5, 3, 1, 1), (7, 3, 2, 0), (28, 5, 2, 0), (6, 3, 2, 1)]
     if hidden:
@@ -131,7 +122,7 @@ def check_conv_output_size(conv_output_size: Callable[..., Any], hidden: bool = 
 
 
 def _conv_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarray, np.ndarray, int, int]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     for n, c, h, w, f, kh, kw, s, p in _geometry(rng, hidden):
         x = rng.standard_normal((n, c, h, w))
         wt = rng.standard_normal((f, c, kh, kw))
@@ -161,6 +152,7 @@ def _conv_mistakes(x: np.ndarray, w: np.ndarray, b: np.ndarray, s: int, p: int, 
     ]
 
 
+@exercise("conv_forward_naive")
 def check_conv_forward_naive(conv_forward_naive: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``conv_forward_naive(x, w, b, stride=1, pad=0) -> (out, cache)``, cache = (x, w, b, stride, pad)."""
     n_cases = 0
@@ -177,9 +169,10 @@ def check_conv_forward_naive(conv_forward_naive: Callable[..., Any], hidden: boo
 # --------------------------------------------------------------------------- convolution matrix
 
 
+@exercise("conv_matrix")
 def check_conv_matrix(conv_matrix: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``conv_matrix(kernel, input_shape, stride=1, pad=0) -> M`` of shape (OH·OW, H·W)."""
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     cases = [(np.array([[1.0, 2.0], [3.0, 4.0]]), (3, 3), 1, 0), (rng.standard_normal((3, 2)), (4, 5), 2, 1)]
     if hidden:
         cases += [(rng.standard_normal((1, 1)), (2, 3), 1, 0), (rng.standard_normal((3, 3)), (5, 5), 1, 1),
@@ -217,12 +210,13 @@ def check_conv_matrix(conv_matrix: Callable[..., Any], hidden: bool = False) -> 
 
 
 def _windows_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, int, int, int, int]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     for n, c, h, w, _, kh, kw, s, p in _geometry(rng, hidden):
         yield (f"x of shape {(n, c, h, w)}, kh={kh}, kw={kw}, stride={s}, pad={p}",
                rng.standard_normal((n, c, h, w)), kh, kw, s, p)
 
 
+@exercise("im2col")
 def check_im2col(im2col: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``im2col(x, kh, kw, stride=1, pad=0) -> cols`` of shape (N, C·kh·kw, OH·OW) (F.unfold's layout)."""
     n_cases = 0
@@ -279,9 +273,10 @@ def _expect_folded(got: Any, expected: np.ndarray, counts: np.ndarray, what: str
         raise
 
 
+@exercise("col2im")
 def check_col2im(col2im: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``col2im(cols, x_shape, kh, kw, stride=1, pad=0) -> x`` (F.fold: overlaps add, padding dropped)."""
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     n_cases = 0
     for case, x, kh, kw, s, p in _windows_cases(hidden):
         cols = rng.standard_normal(ref.im2col(x, kh, kw, s, p).shape)
@@ -306,9 +301,10 @@ def check_col2im(col2im: Callable[..., Any], hidden: bool = False) -> None:
 # --------------------------------------------------------------------------- conv backward
 
 
+@exercise("conv_backward")
 def check_conv_backward(conv_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``conv_backward(dout, cache) -> (dx, dw, db)`` with cache = (x, w, b, stride, pad, cols)."""
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     n_cases = 0
     for case, x, w, b, s, p in _conv_cases(hidden):
         out, cache = ref.conv_forward(x, w, b, s, p)
@@ -346,17 +342,9 @@ def check_conv_backward(conv_backward: Callable[..., Any], hidden: bool = False)
                     "dx used a flipped kernel; with im2col, dx = col2im(w̃ᵀ · dout), w̃ = w.reshape(F, −1)."),
         ], **GRAD_TOL)
         if hidden and x.size * w.size < 4000:
-            for label, grad, i in (("dx", dx, 0), ("dw", dw, 1), ("db", db, 2)):
-                args = [x.copy(), w.copy(), b.copy()]
-
-                def fwd(z: np.ndarray, i: int = i, args: list[np.ndarray] = args) -> np.ndarray:
-                    args[i] = z
-                    return ref.conv_forward(args[0], args[1], args[2], s, p)[0]
-
-                err = _fd_error(grad, ref.numerical_gradient_array(fwd, args[i], dout))
-                if err > 1e-6:
-                    raise CheckFailure(f"conv_backward: {label} disagrees with a finite-difference gradient "
-                                       f"check (relative error {err:.1e}) ({case}).")
+            expect_backward_matches_finite_differences(
+                "conv_backward", lambda xx, ww, bb: ref.conv_forward(xx, ww, bb, s, p)[0],
+                (x, w, b), dout, (dx, dw, db), ("dx", "dw", "db"), case=case)
         n_cases += 1
     passed("conv_backward", n_cases, hidden)
 
@@ -365,7 +353,7 @@ def check_conv_backward(conv_backward: Callable[..., Any], hidden: bool = False)
 
 
 def _pool_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, int, int]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     # Small integers make ties (several maxima in one window) common, as after a ReLU.
     geoms = [((2, 2, 4, 4), 2, 2), ((1, 2, 5, 6), 3, 1), ((2, 1, 6, 5), 2, 1)]
     if hidden:
@@ -385,9 +373,10 @@ def _route_to_all_maxima(x: np.ndarray, dout: np.ndarray, k: int, s: int) -> np.
     return ref.col2im(routed.reshape(x.shape[0], -1, routed.shape[-1]), x.shape, k, k, s, 0)
 
 
+@exercise("max_pool_backward")
 def check_max_pool_backward(max_pool_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``max_pool_backward(dout, cache) -> dx`` with cache = (x, pool, stride)."""
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     n_cases = 0
     for case, x, k, s in _pool_cases(hidden):
         out, cache = ref.max_pool_forward(x, k, s)

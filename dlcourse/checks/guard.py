@@ -32,8 +32,9 @@ def _qualified_name(frame: FrameType) -> str:
 def call_student(fn: Callable[..., Any], *args: Any, name: str, allow_inplace: bool = False, **kwargs: Any) -> Any:
     """Call ``fn(*args, **kwargs)`` as a check must, and return its result.
 
-    - Exceptions raised by the student's code propagate unchanged, so their own traceback
-      (including ``NotImplementedError`` from an unfinished stub) stays visible.
+    - Exceptions raised by the student's code propagate unchanged; the check's entry
+      (:func:`dlcourse.checks.exercise.exercise`) reports an unfinished stub's
+      ``NotImplementedError`` and trims the checker's frames from the traceback.
     - A call into ``dlcourse.ref`` or ``dlcourse.gpu`` while ``fn`` runs fails the check: the
       exercise is to write the code, and the reference is what the answer is compared to.
     - Array arguments changed in place fail the check: callers (and caches) rely on them.
@@ -68,6 +69,24 @@ def call_student(fn: Callable[..., Any], *args: Any, name: str, allow_inplace: b
     if originals is not None:
         _raise_if_mutated(name, originals, (args, kwargs))
     return result
+
+
+def call_strict(fn: Callable[..., Any], *args: Any, name: str, hint: str, **kwargs: Any) -> Any:
+    """:func:`call_student` with NumPy's overflow, invalid and divide-by-zero warnings as failures.
+
+    Such a warning means an inf or nan was produced somewhere (even if masked away later: a bug
+    waiting to happen), and in a graded notebook the warning itself reaches stderr, which scores
+    the cell 0. Used where the exercise is numerical stability (softmax, sigmoid, log-losses).
+
+    Args:
+        fn, args, kwargs, name: as for :func:`call_student`.
+        hint: what to tell the student when their code overflows (e.g. "subtract the max").
+    """
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            return call_student(fn, *args, name=name, **kwargs)
+    except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
+        raise CheckFailure(f"{name} raised {type(exc).__name__} ({exc}).\n  Hint: {hint}") from None
 
 
 def _raise_if_mutated(name: str, before: Any, after: Any, path: str = "argument") -> None:

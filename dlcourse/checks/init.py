@@ -16,24 +16,21 @@ from typing import Any
 import numpy as np
 
 from dlcourse import ref
+from dlcourse.checks.cases import case_rng
 from dlcourse.checks.compare import Mistake, expect_array, passed
 from dlcourse.checks.errors import CheckFailure
+from dlcourse.checks.exercise import exercise
 from dlcourse.checks.guard import call_student
 
 __all__ = ["check_fan_in_fan_out", "check_xavier_uniform", "check_kaiming_normal"]
 
-PUBLIC_SEED = 0
-HIDDEN_SEED = 60_606
-
-
-def _rng(hidden: bool) -> np.random.Generator:
-    return np.random.default_rng(HIDDEN_SEED if hidden else PUBLIC_SEED)
+SALT = 60_606  # this lecture's hidden cases: see dlcourse.checks.cases.case_rng
 
 
 def _shapes(hidden: bool) -> list[tuple[int, ...]]:
     shapes = [(40, 10), (8, 3, 5, 5)]  # a dense (D_in, D_out) weight, a conv (F, C, kh, kw) one
     if hidden:
-        rng = _rng(True)
+        rng = case_rng(True, SALT)
         shapes += [(1, 50), (30, 1), (4, 16, 3, 3), (6, 2, 7), (2, 3, 1, 1),
                    (int(rng.integers(20, 60)), int(rng.integers(2, 20))), (3, 2, 3, 3, 3)]
     return shapes
@@ -42,6 +39,7 @@ def _shapes(hidden: bool) -> list[tuple[int, ...]]:
 # --------------------------------------------------------------------------- fans
 
 
+@exercise("fan_in_fan_out")
 def check_fan_in_fan_out(fan_in_fan_out: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``fan_in_fan_out(shape) -> (fan_in, fan_out)`` for dense (D_in, D_out) and conv (F, C, kh, kw)."""
     n = 0
@@ -98,10 +96,11 @@ def _expect_draws(got: Any, expected: np.ndarray, *, what: str, case: str, mista
         raise CheckFailure(f"{failure}\n  Hint: {hint}" if hint else str(failure)) from None
 
 
+@exercise("xavier_uniform")
 def check_xavier_uniform(xavier_uniform: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``xavier_uniform(shape, gain=1.0, rng=None)``: U(−b, b), b = gain·√(6/(fan_in + fan_out))."""
     n = 0
-    seeds = _rng(hidden)
+    seeds = case_rng(hidden, SALT)
     gains = [1.0, 5.0 / 3.0] + ([4.0, math.sqrt(2.0), 0.5] if hidden else [])
     for shape in _shapes(hidden):
         for gain in gains[:2] if len(shape) == 2 else gains[1:]:
@@ -143,11 +142,12 @@ def _kaiming_cases(hidden: bool) -> Iterator[tuple[tuple[int, ...], float, str, 
             yield shape, 0.0, "fan_out", "leaky_relu"
 
 
+@exercise("kaiming_normal")
 def check_kaiming_normal(kaiming_normal: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None)``:
     N(0, σ²), σ = gain/√fan, gain = √(2/(1 + a²)) (a = 0 for "relu")."""
     n = 0
-    seeds = _rng(hidden)
+    seeds = case_rng(hidden, SALT)
     for shape, a, mode, nonlinearity in _kaiming_cases(hidden):
         seed = int(seeds.integers(2**31))
         case = f"shape {shape}, mode={mode!r}, nonlinearity={nonlinearity!r}, a={a}"

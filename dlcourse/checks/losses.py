@@ -14,9 +14,11 @@ from typing import Any
 import numpy as np
 
 from dlcourse import ref
+from dlcourse.checks.cases import case_rng
 from dlcourse.checks.compare import Mistake, expect_array, expect_scalar, passed
-from dlcourse.checks.errors import CheckFailure
-from dlcourse.checks.guard import call_student, unpack
+from dlcourse.checks.exercise import exercise
+from dlcourse.checks.gradients import GRAD_TOL, expect_matches_finite_differences
+from dlcourse.checks.guard import call_strict, call_student, unpack
 
 __all__ = [
     "check_mse",
@@ -31,10 +33,8 @@ __all__ = [
     "check_kl_divergence",
 ]
 
-PUBLIC_SEED = 0
-HIDDEN_SEED = 20_403  # fixed, so that grading is reproducible; differs from the public seed.
+SALT = 20_403  # this lecture's hidden cases: see dlcourse.checks.cases.case_rng
 TOL = {"rtol": 1e-7, "atol": 1e-10}
-GRAD_TOL = {"rtol": 1e-6, "atol": 1e-10}
 
 # The lecture's tables (lecture 002): MSE → 0.995, BCE → 0.317 (base 10) / 0.730 (natural log).
 MSE_Y = np.array([5.1, 1.6, 2.3, 3.7])
@@ -43,29 +43,6 @@ BCE_Y = np.array([1.0, 0.0, 0.0, 1.0])
 BCE_P = np.array([0.9, 0.5, 0.4, 0.2])
 
 Case = tuple[str, tuple[Any, ...], dict[str, Any]]
-
-
-def _rng(hidden: bool) -> np.random.Generator:
-    return np.random.default_rng(HIDDEN_SEED if hidden else PUBLIC_SEED)
-
-
-def _call_strict(fn: Callable[..., Any], *args: Any, name: str, hint: str, **kwargs: Any) -> Any:
-    """Call the student's function with NumPy overflow/invalid/divide-by-zero warnings as failures.
-
-    Those warnings mean an inf or nan was produced somewhere (even if it was masked away later), and
-    in a graded notebook the warning itself reaches stderr, which scores the cell 0.
-    """
-    try:
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
-            return call_student(fn, *args, name=name, **kwargs)
-    except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
-        raise CheckFailure(f"{name} raised {type(exc).__name__} ({exc}).\n  Hint: {hint}") from None
-
-
-def _fd_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
-    a = np.asarray(analytic, dtype=np.float64)
-    denom = np.linalg.norm(a) + np.linalg.norm(numeric)
-    return float(np.linalg.norm(a - numeric) / denom) if denom > 0 else 0.0
 
 
 def _check_loss(
@@ -83,7 +60,7 @@ def _check_loss(
     """The shared loop of every ``(loss, grad)`` check: call, unpack, compare loss, then gradient."""
     n = 0
     for case, args, kwargs in cases:
-        result = _call_strict(student, *args, name=name, hint=hint, **kwargs)
+        result = call_strict(student, *args, name=name, hint=hint, **kwargs)
         loss, grad = unpack(result, 2, name=name, names=("loss", grad_name))
         e_loss, e_grad = reference(*args, **kwargs)
         expect_scalar(loss, e_loss, what=f"{name}'s loss", case=case, **TOL,
@@ -94,10 +71,8 @@ def _check_loss(
             x = np.array(args[0], dtype=np.float64)
             rest = args[1:]
             numeric = ref.numerical_gradient(lambda v: reference(v, *rest, **kwargs)[0], x)
-            err = _fd_error(grad, numeric)
-            if err > 1e-6:
-                raise CheckFailure(f"{name}'s {grad_name} disagrees with a finite-difference check of the loss "
-                                   f"(relative error {err:.1e}) ({case}).")
+            expect_matches_finite_differences(grad, numeric, what=f"{name}'s {grad_name}", case=case,
+                                              of="the reference loss")
         n += 1
     passed(name, n, hidden)
 
@@ -106,7 +81,7 @@ def _check_loss(
 
 
 def _regression_cases(hidden: bool, outliers: bool = False) -> Iterator[Case]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     yield "the lecture's table: y = [5.1, 1.6, 2.3, 3.7], ŷ = [4.8, 0.9, 1.1, 5.1]", (MSE_Y_HAT.copy(), MSE_Y.copy()), {}
     yield "ŷ, y of shape (3, 2)", (rng.standard_normal((3, 2)), rng.standard_normal((3, 2))), {}
     if hidden:
@@ -122,6 +97,7 @@ def _regression_cases(hidden: bool, outliers: bool = False) -> Iterator[Case]:
 _REGRESSION_HINT = "compute the residual d = ŷ − y once and work from it."
 
 
+@exercise("mse")
 def check_mse(mse: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``mse(y_hat, y) -> (loss, dy_hat)`` with L = (1/m) Σ (ŷ − y)²."""
     def loss_m(y_hat: np.ndarray, y: np.ndarray) -> list[Mistake]:
@@ -146,6 +122,7 @@ def check_mse(mse: Callable[..., Any], hidden: bool = False) -> None:
                 _REGRESSION_HINT)
 
 
+@exercise("mae")
 def check_mae(mae: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``mae(y_hat, y) -> (loss, dy_hat)`` with L = (1/m) Σ |ŷ − y|."""
     def loss_m(y_hat: np.ndarray, y: np.ndarray) -> list[Mistake]:
@@ -170,7 +147,7 @@ def check_mae(mae: Callable[..., Any], hidden: bool = False) -> None:
 
 
 def _huber_cases(hidden: bool) -> Iterator[Case]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     yield "residuals [−3, −1.5, −0.5, 0, 0.2, 2.5], δ = 1", (np.array([-3.0, -1.5, -0.5, 0.0, 0.2, 2.5]), np.zeros(6)), {"delta": 1.0}
     yield "ŷ, y of shape (4, 3), δ = 0.5", (2 * rng.standard_normal((4, 3)), rng.standard_normal((4, 3))), {"delta": 0.5}
     if hidden:
@@ -179,6 +156,7 @@ def _huber_cases(hidden: bool) -> Iterator[Case]:
         yield "one outlier, δ = 1", (np.array([0.1, -0.2, 30.0]), np.zeros(3)), {"delta": 1.0}
 
 
+@exercise("huber")
 def check_huber(huber: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``huber(y_hat, y, delta=1.0) -> (loss, dy_hat)``."""
     def loss_m(y_hat: np.ndarray, y: np.ndarray, delta: float) -> list[Mistake]:
@@ -212,7 +190,7 @@ def check_huber(huber: Callable[..., Any], hidden: bool = False) -> None:
 
 
 def _bce_cases(hidden: bool) -> Iterator[Case]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     yield "the lecture's table, base 10", (BCE_P.copy(), BCE_Y.copy()), {"base": 10.0}
     yield "the lecture's table, natural log", (BCE_P.copy(), BCE_Y.copy()), {}
     yield "p, y of shape (3, 2), base 2", (rng.uniform(0.05, 0.95, (3, 2)), rng.integers(0, 2, (3, 2)).astype(float)), {"base": 2.0}
@@ -222,6 +200,7 @@ def _bce_cases(hidden: bool) -> Iterator[Case]:
         yield "extreme (confident) p of shape (4,)", (np.array([1e-9, 1 - 1e-9, 0.5, 1e-4]), np.array([0.0, 1.0, 1.0, 1.0])), {}
 
 
+@exercise("bce")
 def check_bce(bce: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``bce(p, y, base=np.e) -> (loss, dp)`` from probabilities p ∈ (0, 1)."""
     def loss_m(p: np.ndarray, y: np.ndarray, base: float = np.e) -> list[Mistake]:
@@ -249,7 +228,7 @@ def check_bce(bce: Callable[..., Any], hidden: bool = False) -> None:
 
 
 def _bce_logits_cases(hidden: bool) -> Iterator[Case]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     yield "z, y of shape (5,)", (2 * rng.standard_normal(5), rng.integers(0, 2, 5).astype(float)), {}
     yield "z, y of shape (3, 2)", (rng.standard_normal((3, 2)), rng.integers(0, 2, (3, 2)).astype(float)), {}
     yield "extreme logits z = [−1000, −40, 40, 1000]", (np.array([-1000.0, -40.0, 40.0, 1000.0]), np.array([1.0, 0.0, 0.0, 1.0])), {}
@@ -259,6 +238,7 @@ def _bce_logits_cases(hidden: bool) -> Iterator[Case]:
         yield "extreme logits of shape (2, 3)", (1e4 * rng.standard_normal((2, 3)), rng.integers(0, 2, (2, 3)).astype(float)), {}
 
 
+@exercise("bce_with_logits")
 def check_bce_with_logits(bce_with_logits: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``bce_with_logits(z, y) -> (loss, dz)``, stable for any logits."""
     def loss_m(z: np.ndarray, y: np.ndarray) -> list[Mistake]:
@@ -293,7 +273,7 @@ def check_bce_with_logits(bce_with_logits: Callable[..., Any], hidden: bool = Fa
 
 
 def _logit_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     yield "logits of shape (2, 3)", np.array([[1.0, 2.0, 3.0], [2.0, -1.0, 0.5]])
     yield "logits of shape (4, 5)", 2 * rng.standard_normal((4, 5))
     yield "extreme logits (±1000) of shape (3, 3)", np.array([[1000.0, 999.0, 0.0], [-1000.0, -999.0, -1001.0], [0.0, 0.0, 0.0]])
@@ -309,11 +289,12 @@ _SOFTMAX_HINT = ("e^{1000} overflows: subtract each row's maximum before exponen
                  "not of the whole array, or a row far below the global maximum underflows to 0/0.")
 
 
+@exercise("softmax")
 def check_softmax(softmax: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``softmax(logits) -> probs`` along the last axis, stable for any logits."""
     n = 0
     for case, s in _logit_cases(hidden):
-        got = _call_strict(softmax, s, name="softmax", hint=_SOFTMAX_HINT)
+        got = call_strict(softmax, s, name="softmax", hint=_SOFTMAX_HINT)
         expected = ref.softmax(s, axis=-1)
         with np.errstate(all="ignore"):
             e = np.exp(s - s.max())
@@ -329,13 +310,14 @@ def check_softmax(softmax: Callable[..., Any], hidden: bool = False) -> None:
     passed("softmax", n, hidden)
 
 
+@exercise("log_softmax")
 def check_log_softmax(log_softmax: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``log_softmax(logits) -> log_probs`` along the last axis, finite for any logits."""
     hint = ("log(softmax(s)) is log 0 = −inf where a probability underflows; compute "
             "(s − m) − log Σ e^{s − m} with m the row maximum (log-sum-exp), never the log of a probability.")
     n = 0
     for case, s in _logit_cases(hidden):
-        got = _call_strict(log_softmax, s, name="log_softmax", hint=hint)
+        got = call_strict(log_softmax, s, name="log_softmax", hint=hint)
         expected = ref.log_softmax(s, axis=-1)
         with np.errstate(all="ignore"):
             m = s.max(axis=-1, keepdims=True)
@@ -352,9 +334,10 @@ def check_log_softmax(log_softmax: Callable[..., Any], hidden: bool = False) -> 
     passed("log_softmax", n, hidden)
 
 
+@exercise("softmax_backward")
 def check_softmax_backward(softmax_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``softmax_backward(dout, probs) -> dlogits`` (vector-Jacobian product, last axis)."""
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     n = 0
     for case, s in _logit_cases(hidden):
         if "extreme" in case:
@@ -373,8 +356,8 @@ def check_softmax_backward(softmax_backward: Callable[..., Any], hidden: bool = 
         ])
         if hidden:
             numeric = ref.numerical_gradient(lambda v: float(np.sum(ref.softmax(v) * dout)), s.copy())
-            if _fd_error(got, numeric) > 1e-6:
-                raise CheckFailure(f"softmax_backward disagrees with finite differences ({case}).")
+            expect_matches_finite_differences(got, numeric, what="softmax_backward's dlogits", case=case,
+                                              of="Σ dout ⊙ softmax(logits)")
         n += 1
     passed("softmax_backward", n, hidden)
 
@@ -383,7 +366,7 @@ def check_softmax_backward(softmax_backward: Callable[..., Any], hidden: bool = 
 
 
 def _ce_cases(hidden: bool) -> Iterator[Case]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     yield "logits of shape (4, 3)", (2 * rng.standard_normal((4, 3)), np.array([0, 2, 1, 2])), {}
     yield "positive logits of shape (3, 4)", (rng.uniform(0.2, 3.0, (3, 4)), np.array([3, 0, 1])), {}
     yield "extreme logits (±1000)", (np.array([[1000.0, 0.0, -1000.0], [-1000.0, 1000.0, 0.0], [5.0, 5.0, 5.0]]), np.array([2, 1, 0])), {}
@@ -394,6 +377,7 @@ def _ce_cases(hidden: bool) -> Iterator[Case]:
         yield "extreme logits (~1e4)", (1e4 * rng.standard_normal((4, 3)), rng.integers(0, 3, 4)), {}
 
 
+@exercise("cross_entropy")
 def check_cross_entropy(cross_entropy: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``cross_entropy(logits, y) -> (loss, dlogits)``, integer labels, mean over the batch."""
     def loss_m(s: np.ndarray, y: np.ndarray) -> list[Mistake]:
@@ -431,7 +415,7 @@ def _distribution(rng: np.random.Generator, shape: tuple[int, ...], zeros: bool 
 
 
 def _kl_cases(hidden: bool) -> Iterator[Case]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     yield "p, q of shape (4,)", (np.array([0.1, 0.2, 0.3, 0.4]), np.array([0.25, 0.25, 0.25, 0.25])), {}
     yield "p, q of shape (3, 5)", (_distribution(rng, (3, 5)), _distribution(rng, (3, 5))), {}
     yield "p with zeros, shape (2, 4)", (np.array([[0.5, 0.5, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]]), _distribution(rng, (2, 4))), {}
@@ -441,6 +425,7 @@ def _kl_cases(hidden: bool) -> Iterator[Case]:
         yield "p = q, shape (3,)", (np.array([0.2, 0.3, 0.5]), np.array([0.2, 0.3, 0.5])), {}
 
 
+@exercise("kl_divergence")
 def check_kl_divergence(kl_divergence: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``kl_divergence(p, q) -> (kl, dq)``: KL(p ‖ q) averaged over rows; gradient w.r.t. q."""
     # The student's first argument is p, but the gradient is with respect to q: reorder for the FD check.
@@ -477,7 +462,7 @@ def check_kl_divergence(kl_divergence: Callable[..., Any], hidden: bool = False)
             "np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / q), 0), so no log(0) is ever evaluated.")
     n = 0
     for case, (p, q), _ in _kl_cases(hidden):
-        result = _call_strict(kl_divergence, p, q, name="kl_divergence", hint=hint)
+        result = call_strict(kl_divergence, p, q, name="kl_divergence", hint=hint)
         loss, grad = unpack(result, 2, name="kl_divergence", names=("kl", "dq"))
         e_loss, e_grad = reference(p, q)
         expect_scalar(loss, e_loss, what="kl_divergence's value", case=case, **TOL, mistakes=loss_m(p, q),
@@ -486,7 +471,7 @@ def check_kl_divergence(kl_divergence: Callable[..., Any], hidden: bool = False)
                      nonfinite_hint=hint)
         if hidden:
             numeric = ref.numerical_gradient(lambda v: reference(p, v)[0], q.copy())
-            if _fd_error(grad, numeric) > 1e-6:
-                raise CheckFailure(f"kl_divergence's dq disagrees with finite differences ({case}).")
+            expect_matches_finite_differences(grad, numeric, what="kl_divergence's dq", case=case,
+                                              of="the reference KL divergence")
         n += 1
     passed("kl_divergence", n, hidden)

@@ -13,9 +13,12 @@ from typing import Any
 import numpy as np
 
 from dlcourse import ref
+from dlcourse.checks.cases import case_rng
 from dlcourse.checks.compare import Mistake, expect_array, passed
 from dlcourse.checks.errors import CheckFailure
-from dlcourse.checks.guard import call_student, unpack
+from dlcourse.checks.exercise import exercise
+from dlcourse.checks.gradients import GRAD_TOL
+from dlcourse.checks.guard import call_strict, call_student, unpack
 
 __all__ = [
     "check_sigmoid",
@@ -27,26 +30,7 @@ __all__ = [
     "check_collapse_linear",
 ]
 
-PUBLIC_SEED = 0
-HIDDEN_SEED = 20_402  # fixed, so that grading is reproducible; differs from the public seed.
-GRAD_TOL = {"rtol": 1e-6, "atol": 1e-9}
-
-
-def _rng(hidden: bool) -> np.random.Generator:
-    return np.random.default_rng(HIDDEN_SEED if hidden else PUBLIC_SEED)
-
-
-def _call_strict(fn: Callable[..., Any], *args: Any, name: str, hint: str) -> Any:
-    """Call the student's function with NumPy overflow/invalid/divide warnings turned into failures.
-
-    A warning would not change the value here, but it is a bug waiting to happen (an ``inf`` that
-    a later step turns into ``nan``) and in a graded notebook it reaches stderr, which scores 0.
-    """
-    try:
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
-            return call_student(fn, *args, name=name)
-    except (FloatingPointError, OverflowError) as exc:
-        raise CheckFailure(f"{name} raised {type(exc).__name__}: {exc} on extreme inputs.\n  Hint: {hint}") from None
+SALT = 20_402  # this lecture's hidden cases: see dlcourse.checks.cases.case_rng
 
 
 # --------------------------------------------------------------------------- sigmoid
@@ -57,7 +41,7 @@ _SIGMOID_HINT = ("e^{−z} overflows for z = −1000 (and e^{z} for z = +1000). 
 
 
 def _sigmoid_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     yield "z of shape (7,) from −6 to 6", np.linspace(-6.0, 6.0, 7)
     yield "z of shape (3, 4)", 3 * rng.standard_normal((3, 4))
     yield "extreme z = [−1000, −50, 0, 50, 1000]", np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
@@ -67,11 +51,12 @@ def _sigmoid_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray]]:
         yield "huge |z| of shape (4, 5)", 1e4 * rng.standard_normal((4, 5))
 
 
+@exercise("sigmoid")
 def check_sigmoid(sigmoid: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``sigmoid(z) -> σ(z)`` (same shape as z): right values, no overflow for any z."""
     n = 0
     for case, z in _sigmoid_cases(hidden):
-        got = _call_strict(sigmoid, z, name="sigmoid", hint=_SIGMOID_HINT)
+        got = call_strict(sigmoid, z, name="sigmoid", hint=_SIGMOID_HINT)
         expected = ref.sigmoid(z)
         with np.errstate(all="ignore"):
             mistakes = [
@@ -90,7 +75,7 @@ def check_sigmoid(sigmoid: Callable[..., Any], hidden: bool = False) -> None:
 
 
 def _elu_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, float, np.ndarray]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     shapes = [(3, 4), (2, 3, 2)]
     alphas = [1.0, 0.5]
     if hidden:
@@ -104,6 +89,7 @@ def _elu_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, float, np.ndarra
     yield "extreme x = [−1000, −30, 0, 30, 1000], α = 0.5", x, 0.5, rng.standard_normal(5)
 
 
+@exercise("elu_backward")
 def check_elu_backward(elu_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``elu_backward(dout, cache) -> dx`` with cache = (x, α)."""
     hint = ("e^{x} overflows for x = 1000 even in the branch np.where does not keep: "
@@ -111,7 +97,7 @@ def check_elu_backward(elu_backward: Callable[..., Any], hidden: bool = False) -
     n = 0
     for case, x, alpha, dout in _elu_cases(hidden):
         _, cache = ref.elu_forward(x, alpha)
-        got = _call_strict(elu_backward, dout, cache, name="elu_backward", hint=hint)
+        got = call_strict(elu_backward, dout, cache, name="elu_backward", hint=hint)
         expected = ref.elu_backward(dout, cache)
         with np.errstate(all="ignore"):
             e = np.exp(np.minimum(x, 0))
@@ -134,7 +120,7 @@ def check_elu_backward(elu_backward: Callable[..., Any], hidden: bool = False) -
 
 
 def _perceptron_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarray, float]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     yield "the lecture's example x = [[−1, 2]], w = [3, −2], w₀ = 1", np.array([[-1.0, 2.0]]), np.array([3.0, -2.0]), 1.0
     yield "x of shape (5, 3)", rng.standard_normal((5, 3)), rng.standard_normal(3), 0.5
     if hidden:
@@ -143,11 +129,12 @@ def _perceptron_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarra
         yield "large weights (saturation)", rng.standard_normal((4, 2)), np.array([400.0, -900.0]), 3.0
 
 
+@exercise("perceptron")
 def check_perceptron(perceptron: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``perceptron(x, w, w0) -> σ(w0 + x·w)``, x (N, D), w (D,) → (N,)."""
     n = 0
     for case, x, w, w0 in _perceptron_cases(hidden):
-        got = _call_strict(perceptron, x, w, w0, name="perceptron", hint=_SIGMOID_HINT)
+        got = call_strict(perceptron, x, w, w0, name="perceptron", hint=_SIGMOID_HINT)
         expected = ref.perceptron(x, w, w0)
         z = w0 + x @ w
         expect_array(got, expected, what="perceptron(x, w, w0)", case=case, rtol=1e-9, atol=1e-12, mistakes=[
@@ -166,7 +153,7 @@ def check_perceptron(perceptron: Callable[..., Any], hidden: bool = False) -> No
 
 
 def _dense_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarray, np.ndarray, str]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     dims = [(4, 3, 3, "relu"), (5, 4, 2, "sigmoid"), (3, 2, 4, "tanh"), (2, 3, 3, "linear")]
     if hidden:
         dims += [(1, 5, 1, "relu"), (7, 6, 6, "sigmoid"), (int(rng.integers(2, 9)), 4, 5, "tanh")]
@@ -175,6 +162,7 @@ def _dense_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarray, np
                rng.standard_normal((n, d)), rng.standard_normal((d, m)), rng.standard_normal(m), act)
 
 
+@exercise("dense_forward")
 def check_dense_forward(dense_forward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``dense_forward(x, W, b, activation) -> g(xW + b)`` of shape (N, M)."""
     n_cases = 0
@@ -206,7 +194,7 @@ def _layers(rng: np.random.Generator, dims: list[int]) -> list[tuple[np.ndarray,
 
 
 def _mlp_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, list[tuple[np.ndarray, np.ndarray]], str]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     specs = [([2, 4, 3], 5, "relu"), ([3, 5, 4, 2], 4, "tanh"), ([2, 3, 3, 3, 1], 3, "sigmoid")]
     if hidden:
         specs += [([4, 1], 2, "relu"), ([1, 6, 1], 1, "relu"), ([5, 3, 4, 3, 2, 2], 6, "tanh")]
@@ -214,6 +202,7 @@ def _mlp_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, list[tuple[np.nd
         yield f"layer sizes {dims}, N = {n}, activation {act!r}", rng.standard_normal((n, dims[0])), _layers(rng, dims), act
 
 
+@exercise("mlp_forward")
 def check_mlp_forward(mlp_forward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``mlp_forward(x, layers, activation) -> scores`` (last layer linear)."""
     n_cases = 0
@@ -243,6 +232,7 @@ XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([0.0, 1.0, 1.0, 0.0])
 
 
+@exercise("xor_network")
 def check_xor_network(xor_network: Callable[[], Any], hidden: bool = False) -> None:
     """Check ``xor_network() -> layers`` such that a ReLU MLP with them outputs XOR (> 0.5 means 1).
 
@@ -274,7 +264,7 @@ def check_xor_network(xor_network: Callable[[], Any], hidden: bool = False) -> N
         if far.any():
             raise CheckFailure(f"the outputs {np.round(out, 3).tolist()} are right but too close to the threshold: "
                                "make each within 0.25 of its target 0 or 1.")
-        rng = _rng(True)
+        rng = case_rng(True, SALT)
         noisy = np.repeat(XOR_X, 25, axis=0) + rng.uniform(-0.05, 0.05, size=(100, 2))
         ok = (ref.mlp_forward(noisy, layers, "relu").ravel() > 0.5) == np.repeat(XOR_Y, 25).astype(bool)
         if not ok.all():
@@ -288,7 +278,7 @@ def check_xor_network(xor_network: Callable[[], Any], hidden: bool = False) -> N
 
 
 def _collapse_cases(hidden: bool) -> Iterator[tuple[str, list[tuple[np.ndarray, np.ndarray]]]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     specs = [[3, 3, 3, 3], [2, 4, 3], [4, 2, 5, 1]]
     if hidden:
         specs += [[3, 2], [2, 2, 2, 2, 2, 2], [5, 1, 4]]
@@ -296,6 +286,7 @@ def _collapse_cases(hidden: bool) -> Iterator[tuple[str, list[tuple[np.ndarray, 
         yield f"layer sizes {dims}", [(rng.standard_normal((a, b)), rng.standard_normal(b)) for a, b in zip(dims[:-1], dims[1:])]
 
 
+@exercise("collapse_linear")
 def check_collapse_linear(collapse_linear: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``collapse_linear(layers) -> (W_c, b_c)``, the one affine map equal to linear layers."""
     n = 0

@@ -14,26 +14,19 @@ from typing import Any
 import numpy as np
 
 from dlcourse import ref
+from dlcourse.checks.cases import case_rng
 from dlcourse.checks.compare import Mistake, expect_array, passed
 from dlcourse.checks.errors import CheckFailure
+from dlcourse.checks.exercise import exercise
+from dlcourse.checks.gradients import GRAD_TOL, expect_backward_matches_finite_differences
 from dlcourse.checks.guard import call_student, unpack
 
 __all__ = ["check_batchnorm_forward", "check_batchnorm_backward", "check_standardize"]
 
-PUBLIC_SEED = 0
-HIDDEN_SEED = 60_607
+SALT = 60_607  # this lecture's hidden cases: see dlcourse.checks.cases.case_rng
 
+# Forward values, statistics and the cache (the backward pass uses the shared GRAD_TOL).
 _TOL = {"rtol": 1e-6, "atol": 1e-9}
-
-
-def _rng(hidden: bool) -> np.random.Generator:
-    return np.random.default_rng(HIDDEN_SEED if hidden else PUBLIC_SEED)
-
-
-def _fd_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
-    a = np.asarray(analytic, dtype=np.float64)
-    denom = np.linalg.norm(a) + np.linalg.norm(numeric)
-    return float(np.linalg.norm(a - numeric) / denom) if denom > 0 else 0.0
 
 
 # --------------------------------------------------------------------------- forward
@@ -42,7 +35,7 @@ Case = tuple[str, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray], dic
 
 
 def _bn_cases(hidden: bool) -> Iterator[Case]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     dims = [(6, 4), (10, 3)]
     if hidden:
         dims += [(2, 5), (int(rng.integers(3, 20)), int(rng.integers(1, 8))), (32, 2)]
@@ -111,6 +104,7 @@ def _expect_state(state: Any, case: str) -> dict[str, Any]:
     return state
 
 
+@exercise("batchnorm_forward")
 def check_batchnorm_forward(batchnorm_forward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``batchnorm_forward(x, gamma, beta, state, cfg) -> (out, cache, new_state)`` in both modes."""
     n_cases = 0
@@ -146,7 +140,7 @@ def _expect_cache(cache: Any, expected: tuple, case: str) -> None:
 
 def _expect_running_average_over_steps(batchnorm_forward: Callable[..., Any]) -> None:
     """Ten train steps, feeding each returned state into the next call, then one eval step."""
-    rng = _rng(True)
+    rng = case_rng(True, SALT)
     d = 3
     gamma, beta = np.ones(d), np.zeros(d)
     mine = theirs = ref.init_bn_state(d)
@@ -164,9 +158,10 @@ def _expect_running_average_over_steps(batchnorm_forward: Callable[..., Any]) ->
 # --------------------------------------------------------------------------- backward
 
 
+@exercise("batchnorm_backward")
 def check_batchnorm_backward(batchnorm_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``batchnorm_backward(dout, cache) -> (dx, dgamma, dbeta)`` (train mode)."""
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     n_cases = 0
     for case, x, gamma, beta, state, cfg in _bn_cases(hidden):
         if cfg["mode"] != "train":
@@ -180,16 +175,16 @@ def check_batchnorm_backward(batchnorm_backward: Callable[..., Any], hidden: boo
         s = np.sqrt(var + eps)
         n = x.shape[0]
         only_mean = g / s * (dout - dout.mean(axis=0))  # forgets the path through σ²
-        expect_array(dbeta, e_dbeta, what="dbeta", case=case, **_TOL, mistakes=[
+        expect_array(dbeta, e_dbeta, what="dbeta", case=case, **GRAD_TOL, mistakes=[
             Mistake(dout.mean(axis=0), "dbeta is averaged: sum dout over the batch (the 1/N is already in dout)."),
             Mistake(dout, "dbeta must be summed over the batch."),
         ])
-        expect_array(dgamma, e_dgamma, what="dgamma", case=case, **_TOL, mistakes=[
+        expect_array(dgamma, e_dgamma, what="dgamma", case=case, **GRAD_TOL, mistakes=[
             Mistake((dout * x).sum(axis=0), "dgamma = Σ dout ⊙ x̂: multiply by the normalized x̂, not by x."),
             Mistake(dout.sum(axis=0), "dgamma = Σ dout ⊙ x̂ (γ multiplies x̂)."),
             Mistake(dout * x_hat, "dgamma must be summed over the batch."),
         ])
-        expect_array(dx, e_dx, what="dx", case=case, **_TOL, mistakes=[
+        expect_array(dx, e_dx, what="dx", case=case, **GRAD_TOL, mistakes=[
             Mistake(dout * g / s, "x also reaches the output through the batch mean μ and variance σ²: "
                     "add the gradients along those paths (dx = γ/(N√(σ²+ε))·(N·dout − Σdout − x̂·Σ dout⊙x̂))."),
             Mistake(only_mean, "the path through the variance σ² is missing (the term −x̂·Σ(dout⊙x̂)/N)."),
@@ -199,18 +194,9 @@ def check_batchnorm_backward(batchnorm_backward: Callable[..., Any], hidden: boo
         ])
         # With N = 2, x̂ = ±1 whatever x is, so dx is ~0 and finite differences measure only noise.
         if hidden and n > 2:
-            for label, grad, idx in (("dx", dx, 0), ("dgamma", dgamma, 1), ("dbeta", dbeta, 2)):
-                args = [x.copy(), gamma.copy(), beta.copy()]
-
-                def f(z: np.ndarray, idx: int = idx, args: list = args) -> np.ndarray:
-                    args[idx] = z
-                    return ref.batchnorm_forward(args[0], args[1], args[2], state, cfg)[0]
-
-                numeric = ref.numerical_gradient_array(f, args[idx], dout)
-                err = _fd_error(grad, numeric)
-                if err > 1e-6:
-                    raise CheckFailure(f"batchnorm_backward: {label} disagrees with a finite-difference gradient "
-                                       f"check (relative error {err:.1e}) ({case}).")
+            expect_backward_matches_finite_differences(
+                "batchnorm_backward", lambda xx, gg, bb: ref.batchnorm_forward(xx, gg, bb, state, cfg)[0],
+                (x, gamma, beta), dout, (dx, dgamma, dbeta), ("dx", "dgamma", "dbeta"), case=case)
         n_cases += 1
     passed("batchnorm_backward", n_cases, hidden)
 
@@ -219,7 +205,7 @@ def check_batchnorm_backward(batchnorm_backward: Callable[..., Any], hidden: boo
 
 
 def _std_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     dims = [(20, 3, 8), (50, 4, 10)]
     if hidden:
         dims += [(2, 1, 1), (int(rng.integers(5, 40)), int(rng.integers(1, 6)), 3)]
@@ -233,6 +219,7 @@ def _std_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     yield "pixel values 0–255 with a constant feature", X_train, rng.integers(0, 256, size=(4, 3)).astype(np.float64)
 
 
+@exercise("standardize")
 def check_standardize(standardize: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``standardize(X_train, X_test) -> (Z_train, Z_test, mean, std)`` (training statistics only)."""
     n_cases = 0

@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 
 from dlcourse import ref
+from dlcourse.checks.cases import case_rng
 from dlcourse.checks.compare import Mistake, expect_array, passed
 from dlcourse.checks.errors import CheckFailure
+from dlcourse.checks.exercise import exercise
 from dlcourse.checks.guard import call_student, unpack
 
 __all__ = [
@@ -32,8 +34,7 @@ __all__ = [
     "check_train_minibatch",
 ]
 
-PUBLIC_SEED = 0
-HIDDEN_SEED = 20_505  # fixed, so that grading is reproducible; differs from the public seed.
+SALT = 20_505  # this lecture's hidden cases: see dlcourse.checks.cases.case_rng
 
 Rule = Callable[..., tuple[np.ndarray, dict[str, Any]]]
 
@@ -62,7 +63,7 @@ def _trajectory(rule: Rule, run: _Run) -> np.ndarray:
 
 
 def _runs(base: dict[str, Any], hidden: bool, eps_key: bool, big_eps: float = 0.1) -> Iterator[_Run]:
-    rng = np.random.default_rng(HIDDEN_SEED if hidden else PUBLIC_SEED)
+    rng = case_rng(hidden, SALT)
     lr = base["lr"]
 
     def cfgs(t: int, **over: Any) -> list[dict[str, Any]]:
@@ -166,6 +167,7 @@ _MOMENTUM_CONVENTION = ("this is the velocity-with-lr form v ← μv − lr·dw,
                         "v ← μv + dw, and step w ← w − lr·v (PyTorch's convention).")
 
 
+@exercise("sgd_momentum")
 def check_sgd_momentum(sgd_momentum: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``sgd_momentum(w, dw, state, cfg) -> (w, state)``: v ← μv + dw; w ← w − lr·v."""
     _check_rule("sgd_momentum", sgd_momentum, ref.sgd_momentum, {"lr": 0.1, "momentum": 0.9}, [
@@ -200,6 +202,7 @@ def _nesterov_wrong_sign(w, dw, s, c):
     return w - c["lr"] * (dw - c["momentum"] * v), {"v": v}
 
 
+@exercise("nesterov")
 def check_nesterov(nesterov: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``nesterov(w, dw, state, cfg) -> (w, state)``: v ← μv + dw; w ← w − lr·(dw + μv)."""
     _check_rule("nesterov", nesterov, ref.nesterov, {"lr": 0.1, "momentum": 0.9}, [
@@ -242,6 +245,7 @@ _EPS_OUTSIDE = ("ε belongs outside the square root here: divide by (√r + ε),
                 "(√(r + ε) is the lecture's variant).")
 
 
+@exercise("adagrad")
 def check_adagrad(adagrad: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``adagrad(w, dw, state, cfg) -> (w, state)``: r ← r + dw²; w ← w − lr·dw/(√r + ε)."""
     _check_rule("adagrad", adagrad, ref.adagrad, {"lr": 0.1, "eps": 1e-10}, [
@@ -278,6 +282,7 @@ def _rmsprop_starts_at_dw2(w, dw, s, c):
     return w - c["lr"] * dw / (np.sqrt(r) + c["eps"]), {"r": r}
 
 
+@exercise("rmsprop")
 def check_rmsprop(rmsprop: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``rmsprop(w, dw, state, cfg) -> (w, state)``: r ← αr + (1 − α)dw²; w ← w − lr·dw/(√r + ε)."""
     _check_rule("rmsprop", rmsprop, ref.rmsprop, {"lr": 0.01, "alpha": 0.99, "eps": 1e-8}, [
@@ -323,6 +328,7 @@ def _adadelta_no_sqrt(w, dw, s, c):
     return w - c["lr"] * d, {"r": r, "u": c["rho"] * u + (1 - c["rho"]) * d * d}
 
 
+@exercise("adadelta")
 def check_adadelta(adadelta: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``adadelta(w, dw, state, cfg) -> (w, state)`` (ε inside both square roots)."""
     _check_rule("adadelta", adadelta, ref.adadelta, {"lr": 1.0, "rho": 0.9, "eps": 1e-6}, [
@@ -371,6 +377,7 @@ def _adam_first_moment_only(w, dw, s, c):
     return w - c["lr"] * (m / (1 - c["beta1"] ** t)) / (np.sqrt(v) + c["eps"]), st
 
 
+@exercise("adam")
 def check_adam(adam: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``adam(w, dw, state, cfg) -> (w, state)`` with bias correction 1 − βᵗ, ε outside the root."""
     _check_rule("adam", adam, ref.adam, {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}, [
@@ -389,9 +396,10 @@ def check_adam(adam: Callable[..., Any], hidden: bool = False) -> None:
 # --------------------------------------------------------------------------- schedules
 
 
+@exercise("step_decay")
 def check_step_decay(step_decay: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``step_decay(lr0, t, step_size, gamma=0.1) -> float``: lr₀·γ^⌊t/step_size⌋."""
-    rng = np.random.default_rng(HIDDEN_SEED if hidden else PUBLIC_SEED)
+    rng = case_rng(hidden, SALT)
     cases: list[tuple[float, int, float | None, int]] = [(0.1, 3, 0.5, 12), (1.0, 1, None, 6)]
     if hidden:
         cases += [(0.05, 10, 0.3, 45), (2.0, 4, 1.0, 9),
@@ -458,9 +466,10 @@ def _train_variant(params, X, y, lr, b, epochs, seed, *, shuffle="each", drop_la
     return params, np.array(losses)
 
 
+@exercise("train_minibatch")
 def check_train_minibatch(train_minibatch: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``train_minibatch(loss_fn, params, X, y, *, lr, batch_size, epochs, rng) -> (params, losses)``."""
-    rng = np.random.default_rng(HIDDEN_SEED if hidden else PUBLIC_SEED)
+    rng = case_rng(hidden, SALT)
     dims = [(23, 5, 2, 0.5), (20, 4, 3, 0.3)]  # (N, batch size, epochs, lr)
     if hidden:
         dims += [(17, 17, 4, 0.5), (9, 1, 2, 0.2), (6, 10, 3, 0.5), (int(rng.integers(20, 40)), 7, 2, 0.4)]

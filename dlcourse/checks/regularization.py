@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 
 from dlcourse import ref
+from dlcourse.checks.cases import case_rng
 from dlcourse.checks.compare import Mistake, expect_array, expect_scalar, passed
 from dlcourse.checks.errors import CheckFailure
+from dlcourse.checks.exercise import exercise
 from dlcourse.checks.guard import call_student, unpack
 
 __all__ = [
@@ -30,19 +32,14 @@ __all__ = [
     "check_random_search_points",
 ]
 
-PUBLIC_SEED = 0
-HIDDEN_SEED = 70_707
-
-
-def _rng(hidden: bool) -> np.random.Generator:
-    return np.random.default_rng(HIDDEN_SEED if hidden else PUBLIC_SEED)
+SALT = 70_707  # this lecture's hidden cases: see dlcourse.checks.cases.case_rng
 
 
 # --------------------------------------------------------------------------- split
 
 
 def _split_cases(hidden: bool) -> list[tuple[str, np.ndarray, float, float]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     cases = [
         ("100 labels, classes 60/30/10 in sorted order", np.repeat([0, 1, 2], [60, 30, 10]), 0.2, 0.2),
         ("50 shuffled labels, 2 classes", rng.permutation(np.repeat([0, 1], [35, 15])), 0.1, 0.3),
@@ -56,6 +53,7 @@ def _split_cases(hidden: bool) -> list[tuple[str, np.ndarray, float, float]]:
     return cases
 
 
+@exercise("stratified_split")
 def check_stratified_split(stratified_split: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``stratified_split(y, val_fraction, test_fraction, rng) -> (train_idx, val_idx, test_idx)``."""
     n_cases = 0
@@ -102,7 +100,7 @@ def check_stratified_split(stratified_split: Callable[..., Any], hidden: bool = 
 
 
 def _params_cases(hidden: bool) -> list[tuple[str, dict[str, np.ndarray], float]]:
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     cases = [("W1 (4, 3), b1, W2 (3, 2), b2; λ = 0.1",
               {"W1": rng.standard_normal((4, 3)), "b1": rng.standard_normal(3),
                "W2": rng.standard_normal((3, 2)), "b2": rng.standard_normal(2)}, 0.1)]
@@ -172,11 +170,13 @@ def _check_penalty(student: Callable[..., Any], name: str, hidden: bool, kind: s
     passed(name, n_cases, hidden)
 
 
+@exercise("l2_penalty")
 def check_l2_penalty(l2_penalty: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``l2_penalty(params, lam) -> (½λΣ‖W‖², grads)`` (weights = names starting with "W")."""
     _check_penalty(l2_penalty, "l2_penalty", hidden, "l2")
 
 
+@exercise("l1_penalty")
 def check_l1_penalty(l1_penalty: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``l1_penalty(params, lam) -> (λΣ|w|, grads)`` (weights = names starting with "W")."""
     _check_penalty(l1_penalty, "l1_penalty", hidden, "l1")
@@ -197,10 +197,11 @@ def _dropout_cases(hidden: bool) -> list[tuple[str, tuple[int, ...], float, bool
     return cases
 
 
+@exercise("dropout_forward")
 def check_dropout_forward(dropout_forward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``dropout_forward(x, p, train, rng) -> (out, cache)``: inverted dropout, mask drawn as
     ``rng.random(x.shape) < 1 - p``, cache = the scaled mask."""
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     n_cases = 0
     for case, shape, p, train in _dropout_cases(hidden):
         x = rng.standard_normal(shape) + 0.5
@@ -243,9 +244,10 @@ def check_dropout_forward(dropout_forward: Callable[..., Any], hidden: bool = Fa
     passed("dropout_forward", n_cases, hidden)
 
 
+@exercise("dropout_backward")
 def check_dropout_backward(dropout_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``dropout_backward(dout, cache) -> dx`` with cache = the scaled mask."""
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     n_cases = 0
     for case, shape, p, train in _dropout_cases(hidden):
         x = rng.standard_normal(shape)
@@ -280,7 +282,7 @@ def _curves(hidden: bool) -> list[tuple[str, list[float], int, float]]:
         ("a rise, then a slow recovery that never beats the best, patience 3", [1.0, 0.6, 0.8, 0.7, 0.65, 0.9], 3, 0.0),
     ]
     if hidden:
-        rng = _rng(True)
+        rng = case_rng(True, SALT)
         noisy = list(np.round(1 / (1 + np.arange(30) / 5) + 0.003 * np.arange(30) ** 1.5 / 10
                               + 0.02 * rng.standard_normal(30), 4))
         curves += [
@@ -293,6 +295,7 @@ def _curves(hidden: bool) -> list[tuple[str, list[float], int, float]]:
     return curves
 
 
+@exercise("EarlyStopping")
 def check_early_stopping(EarlyStopping: Callable[..., Any], hidden: bool = False) -> None:
     """Check an ``EarlyStopping(patience, min_delta)`` class with ``step(val_loss, params) -> stop``
     and attributes ``best_loss``, ``best_epoch``, ``best_params``."""
@@ -355,10 +358,11 @@ def _shift_mistake(x: np.ndarray, shifts: np.ndarray, *, roll: bool = False) -> 
     return out
 
 
+@exercise("random_shift")
 def check_random_shift(random_shift: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``random_shift(x, max_shift, rng)``: per-image whole-pixel translation with zero fill, shifts
     drawn as ``rng.integers(-max_shift, max_shift + 1, size=(N, 2))`` (dy down, dx right)."""
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     shapes = [((6, 1, 8, 8), 2), ((4, 3, 5, 7), 1)]
     if hidden:
         shapes += [((1, 2, 6, 6), 3), ((10, 1, 4, 4), 0), ((5, 1, 3, 9), 2)]
@@ -390,10 +394,11 @@ def check_random_shift(random_shift: Callable[..., Any], hidden: bool = False) -
 # --------------------------------------------------------------------------- search
 
 
+@exercise("random_search_points")
 def check_random_search_points(random_search_points: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``random_search_points(ranges, n, rng, log)``: (n, K) points drawn as
     ``rng.uniform(lo, hi, size=(n, K))`` on the bounds, log10-transformed on the ``log`` axes."""
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     cases = [("learning rate in [1e-5, 1e-1] (log), dropout in [0, 0.5]", [(1e-5, 1e-1), (0.0, 0.5)], 20, [True, False]),
              ("two linear axes", [(-1.0, 1.0), (2.0, 3.0)], 10, [False, False])]
     if hidden:

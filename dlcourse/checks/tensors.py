@@ -17,23 +17,21 @@ from typing import Any
 import numpy as np
 
 from dlcourse import ref
+from dlcourse.checks.cases import case_rng
 from dlcourse.checks.compare import Mistake, expect_array, passed
 from dlcourse.checks.errors import CheckFailure
+from dlcourse.checks.exercise import exercise
 from dlcourse.checks.guard import call_student, unpack
 
 __all__ = ["check_tensor_bytes", "check_one_hot", "check_minibatches", "check_pairwise_distances"]
 
-PUBLIC_SEED = 0
-HIDDEN_SEED = 20_000  # fixed, so that grading is reproducible; differs from the public seed.
-
-
-def _rng(hidden: bool) -> np.random.Generator:
-    return np.random.default_rng(HIDDEN_SEED if hidden else PUBLIC_SEED)
+SALT = 20_000  # this lecture's hidden cases: see dlcourse.checks.cases.case_rng
 
 
 # --------------------------------------------------------------------------- tensor bytes
 
 
+@exercise("tensor_bytes")
 def check_tensor_bytes(tensor_bytes: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``tensor_bytes(shape, dtype) -> int``: elements × bytes per element."""
     cases: list[tuple[tuple[int, ...], Any]] = [
@@ -44,7 +42,7 @@ def check_tensor_bytes(tensor_bytes: Callable[..., Any], hidden: bool = False) -
         ((3, 4), np.float64),
     ]
     if hidden:
-        rng = _rng(hidden)
+        rng = case_rng(hidden, SALT)
         cases += [
             ((), np.float64),  # a scalar: one element
             ((0, 5), np.float32),  # an empty tensor holds no bytes
@@ -92,6 +90,7 @@ def check_tensor_bytes(tensor_bytes: Callable[..., Any], hidden: bool = False) -
 # --------------------------------------------------------------------------- one-hot
 
 
+@exercise("one_hot")
 def check_one_hot(one_hot: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``one_hot(y, num_classes=None) -> (N, C) float`` array."""
     cases: list[tuple[str, np.ndarray, int | None]] = [
@@ -99,7 +98,7 @@ def check_one_hot(one_hot: Callable[..., Any], hidden: bool = False) -> None:
         ("y = [1, 0, 3], num_classes not given", np.array([1, 0, 3]), None),
     ]
     if hidden:
-        rng = _rng(hidden)
+        rng = case_rng(hidden, SALT)
         cases += [
             ("a single label, y = [0], num_classes = 1", np.array([0]), 1),
             ("labels 2 and 1 only, num_classes = 5 (classes missing from the batch)", np.array([2, 1, 2]), 5),
@@ -193,11 +192,12 @@ def _ids(batches: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: np.ndar
     return np.concatenate(order) if order else np.zeros(0, dtype=np.int64)
 
 
+@exercise("minibatches")
 def check_minibatches(minibatches: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``minibatches(X, y, batch_size, *, rng, shuffle=True)``: one shuffled epoch per call."""
     sizes = [(10, 4), (12, 3)]
     if hidden:
-        sizes += [(12, 4), (1, 5), (7, 1), (9, 9), (6, 20), (int(_rng(True).integers(20, 60)), 8)]
+        sizes += [(12, 4), (1, 5), (7, 1), (9, 9), (6, 20), (int(case_rng(True, SALT).integers(20, 60)), 8)]
     n_cases = 0
     for i, (n, b) in enumerate(sizes):
         # Row k of X is (3k, 3k + 1, 3k + 2) and y[k] = k, so every row says where it came from.
@@ -274,9 +274,10 @@ def _python_loop(fn: Callable[..., Any]) -> str | None:
     return None
 
 
+@exercise("pairwise_distances")
 def check_pairwise_distances(pairwise_distances: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``pairwise_distances(A, B) -> (N, M)`` Euclidean distances, computed without Python loops."""
-    rng = _rng(hidden)
+    rng = case_rng(hidden, SALT)
     cases: list[tuple[str, np.ndarray, np.ndarray]] = [
         ("A = [[0, 0], [3, 4]], B = [[0, 0], [6, 8], [3, 0]]",
          np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 0.0], [6.0, 8.0], [3.0, 0.0]])),

@@ -2,32 +2,35 @@
 
 nbgrader itself is imported only when a function needs it, so importing this package is cheap.
 
-- :func:`find_course_root`, :class:`Course` -- the course folder and its ``nbgrader_config.py``
-- :func:`release`, :func:`release_bytes` -- generate ``notebooks/`` from ``solutions/`` (deterministic)
-- :func:`validate` -- releases current, solutions score full marks, blank releases score zero
-- :func:`autograde`, :func:`autograde_notebook`, :func:`write_grades_csv` -- grading
-- :func:`check_source_notebook`, :func:`notebook_model`, :func:`read_notebook` -- the notebook model
-- :func:`collect` -- an LMS zip into ``submitted/``; :func:`feedback` -- HTML without hidden tests;
-  :func:`export_grades` -- the gradebook as a CSV for an LMS upload
-- :class:`CourseError` -- the one exception all of these raise
+Modules, lowest first (each imports only modules above it in this list):
+
+- ``errors`` -- :class:`CourseError`, the one exception all of these raise, and exit codes
+- ``config``, ``settings`` -- :class:`Course` (the folder and its ``nbgrader_config.py``), dlcourse's settings
+- ``cells`` -- :func:`cell_role`: what nbgrader makes of a cell, the one reader of its metadata
+- ``notebook`` -- :func:`read_notebook`, :func:`notebook_model`, :func:`check_source_notebook`
+- ``assignment`` -- :class:`Assignment`: an assignment's notebook models and max score, built once
+- ``release`` -- :func:`release`, :func:`release_bytes`: ``notebooks/`` from ``solutions/`` (deterministic)
+- ``results`` -- :class:`SubmissionResult`, :class:`NotebookScore`, :func:`read_scores`, saved statuses
+- ``gradebook`` -- :func:`sync_gradebook`, ``record_autograded``: the writes to the real gradebook
+- ``submission`` -- :func:`grade_submission`: one submission; :func:`autograde_notebook`: one file
+- ``limits`` -- ``GradingLimits``: what each submission runs under
+- ``parallel`` -- :func:`autograde`: a class, in a pool of worker processes
+- ``validate`` -- :func:`validate`: releases current, solutions score full marks, blank releases zero
+- ``collect`` -- an LMS zip into ``submitted/``; ``feedback`` -- HTML without hidden tests;
+  ``export`` -- :func:`write_grades_csv`, :func:`export_grades`: grades as CSV
+- ``cli`` -- the ``dlcourse`` command
 """
 
 from __future__ import annotations
 
+from dlcourse.course.assignment import Assignment
+from dlcourse.course.cells import CellRole, cell_role
 from dlcourse.course.collect import CollectReport, collect
 from dlcourse.course.config import Course, find_course_root, load_config
 from dlcourse.course.errors import CourseError
-from dlcourse.course.export import export_grades
+from dlcourse.course.export import export_grades, write_grades_csv
 from dlcourse.course.feedback import feedback
-from dlcourse.course.grading import (
-    NotebookScore,
-    SubmissionResult,
-    autograde,
-    autograde_notebook,
-    grade_submission,
-    sync_gradebook,
-    write_grades_csv,
-)
+from dlcourse.course.gradebook import sync_gradebook
 from dlcourse.course.notebook import (
     GradedCell,
     NotebookModel,
@@ -35,10 +38,15 @@ from dlcourse.course.notebook import (
     notebook_model,
     read_notebook,
 )
+from dlcourse.course.parallel import autograde
 from dlcourse.course.release import committed_bytes, release, release_bytes, release_differences
+from dlcourse.course.results import NotebookScore, SubmissionResult
+from dlcourse.course.submission import autograde_notebook, grade_submission
 from dlcourse.course.validate import ValidationResult, format_table, validate
 
 __all__ = [
+    "Assignment",
+    "CellRole",
     "CollectReport",
     "Course",
     "CourseError",
@@ -49,6 +57,7 @@ __all__ = [
     "ValidationResult",
     "autograde",
     "autograde_notebook",
+    "cell_role",
     "check_source_notebook",
     "collect",
     "committed_bytes",

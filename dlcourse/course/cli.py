@@ -10,10 +10,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import dlcourse
 from dlcourse.course.errors import EXIT_FAILURE, EXIT_USAGE, CourseError
+
+if TYPE_CHECKING:  # the commands import what they need when they run, so `dlcourse --help` stays quick
+    from dlcourse.course.results import SubmissionResult
 
 __all__ = ["build_parser", "main", "summary_table"]
 
@@ -189,24 +192,25 @@ def _collect(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def summary_table(results: Sequence[object]) -> str:
+def summary_table(results: Sequence[SubmissionResult]) -> str:
     """The autograde results as an aligned ``student  score  status`` table with a count line."""
     rows = [("student", "score", "status")]
     for r in results:
-        got, best = r.score, r.max_score  # type: ignore[attr-defined]
+        got, best = r.score, r.max_score
         score = f"{got:g}/{best:g}" if got is not None else f"-/{best:g}"
-        rows.append((r.student, score, r.status))  # type: ignore[attr-defined]
+        rows.append((r.student, score, r.status))
     width_s = max(len(a) for a, _, _ in rows)
     width_p = max(len(b) for _, b, _ in rows)
     lines = [f"{a:<{width_s}}  {b:>{width_p}}  {c}".rstrip() for a, b, c in rows]
-    graded = sum(1 for r in results if r.graded)  # type: ignore[attr-defined]
+    graded = sum(1 for r in results if r.graded)
     lines.append(f"{graded} graded, {len(results) - graded} not graded, {len(results)} in all")
     return "\n".join(lines)
 
 
 def _autograde(args: argparse.Namespace, out: TextIO) -> int:
     """``dlcourse autograde NAME``: grade, write the CSV, then fail if any submission was not graded."""
-    from dlcourse.course.grading import autograde, write_grades_csv
+    from dlcourse.course.export import write_grades_csv
+    from dlcourse.course.parallel import autograde
 
     root = _root(args)
     results = autograde(

@@ -18,9 +18,14 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlcourse.course.errors import EXIT_USAGE, CourseError, nbgrader_error_text
+
+if TYPE_CHECKING:  # imported where used: importing this module stays cheap
+    from nbgrader.converters.base import BaseConverter
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
 
 __all__ = [
     "CONFIG_FILENAME",
@@ -51,7 +56,7 @@ def find_course_root(start: Path | str | None = None) -> Path:
     )
 
 
-def load_config(root: Path | str) -> Any:
+def load_config(root: Path | str) -> Config:
     """Load ``<root>/nbgrader_config.py`` into a traitlets ``Config``; :class:`CourseError` if it fails."""
     from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
 
@@ -80,7 +85,7 @@ class Course:
     """A course folder and its loaded nbgrader configuration (``CourseDirectory.root`` pinned to it)."""
 
     root: Path
-    config: Any
+    config: Config
 
     @classmethod
     def load(cls, root: Path | str) -> Course:
@@ -98,7 +103,7 @@ class Course:
         config.merge(Config(settings))
         return Course(root=self.root, config=config)
 
-    def coursedir(self, **traits: Any) -> Any:
+    def coursedir(self, **traits: Any) -> CourseDirectory:
         """A fresh nbgrader ``CourseDirectory`` for this course, with ``traits`` set on it."""
         from nbgrader.coursedir import CourseDirectory
 
@@ -242,7 +247,7 @@ def nbgrader_environment() -> Iterator[None]:
         os.environ["PATH"] = old_path
 
 
-def run_converter(app: Any, action: str) -> str:
+def run_converter(app: BaseConverter, action: str) -> str:
     """Run an nbgrader converter (``GenerateAssignment``, ``Autograde``, ...) and return its log.
 
     Raises :class:`CourseError` with nbgrader's error text, trimmed to what matters, when

@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from dlcourse.ansi import strip_ansi
+
 __all__ = ["CourseError", "EXIT_FAILURE", "EXIT_USAGE", "nbgrader_error_text"]
 
 #: Exit status for a check or grading failure (a stale release, a wrong solution, a corrupt submission).
@@ -13,7 +15,6 @@ EXIT_FAILURE = 1
 #: Exit status for a usage or configuration error (no course found, unknown assignment, bad config file).
 EXIT_USAGE = 2
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # nbgrader repeats the same generic sentences after every failure; they add nothing to our message.
 _BOILERPLATE = (
     "Please see the the above traceback",
@@ -46,7 +47,7 @@ def nbgrader_error_text(result: Mapping[str, Any], *, max_lines: int = 12) -> st
     and then raise a generic exception, so the useful text is the error lines of the log plus
     the last line of each traceback in it, not the final traceback.
     """
-    log = _ANSI.sub("", str(result.get("log") or ""))
+    log = strip_ansi(str(result.get("log") or ""))
     lines: list[str] = []
     for line in log.splitlines():
         stripped = line.strip()
@@ -57,7 +58,7 @@ def nbgrader_error_text(result: Mapping[str, Any], *, max_lines: int = 12) -> st
         elif _is_exception_line(stripped):
             lines.append(stripped)
     if not lines:
-        error = _ANSI.sub("", str(result.get("error") or "")).strip().splitlines()
+        error = strip_ansi(str(result.get("error") or "")).strip().splitlines()
         lines = [error[-1].strip()] if error else ["nbgrader failed without saying why"]
     unique = list(dict.fromkeys(lines))
     if len(unique) > max_lines:

@@ -1,6 +1,9 @@
-"""Export the gradebook as one CSV for an LMS upload: a row per student, a column per assignment and cell.
+"""Grades as CSV files: the results of one autograde run, and the gradebook for an LMS upload.
 
-Scores come from nbgrader's gradebook, so manual grades entered in the formgrader count. Layout
+:func:`write_grades_csv` writes what ``dlcourse autograde`` just graded: a row per submission.
+
+:func:`export_grades` writes the whole gradebook: a row per student, a column per assignment and
+cell. Scores come from nbgrader's gradebook, so manual grades entered in the formgrader count. Layout
 (Canvas's import format, which other LMSs read too): a header row, a ``Points Possible`` row, then
 one row per student with, for each assignment, its total, a status and the points of each graded
 cell (``<assignment>: <grade_id>``). A submission that the last ``dlcourse autograde`` could not
@@ -10,19 +13,42 @@ grade has an empty total and its reason as status, never a zero.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from dlcourse.course.assignment import Assignment
 from dlcourse.course.config import Course, nbgrader_environment
 from dlcourse.course.errors import CourseError
+from dlcourse.course.results import GRADED, SubmissionResult, read_statuses
 
-__all__ = ["POINTS_POSSIBLE", "export_grades"]
+__all__ = ["POINTS_POSSIBLE", "export_grades", "write_grades_csv"]
 
 POINTS_POSSIBLE = "Points Possible"
 
 
 def _fmt(value: float | None) -> str:
+    """A score as the CSV shows it: ``2`` rather than ``2.0``, empty when there is none."""
     return "" if value is None else f"{value:g}"
+
+
+def write_grades_csv(results: Sequence[SubmissionResult], path: Path | str) -> Path:
+    """Write ``student, assignment, score, max_score, status`` and one column per graded cell.
+
+    Cells appear in notebook order; a submission that was not graded has empty score cells.
+    """
+    path = Path(path)
+    cells: dict[str, None] = {}
+    for result in results:
+        cells.update(dict.fromkeys(result.per_cell))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["student", "assignment", "score", "max_score", "status", *cells])
+        for r in results:
+            per_cell = r.per_cell
+            points = [_fmt(per_cell[c][0]) if c in per_cell else "" for c in cells]
+            writer.writerow([r.student, r.assignment, _fmt(r.score), _fmt(r.max_score), r.status, *points])
+    return path
 
 
 def export_grades(root: Path | str, names: Iterable[str] | None = None, path: Path | str | None = None) -> Path:
@@ -32,9 +58,6 @@ def export_grades(root: Path | str, names: Iterable[str] | None = None, path: Pa
     holds no graded assignment.
     """
     from nbgrader.api import Gradebook, MissingEntry
-
-    from dlcourse.course.notebook import notebook_model
-    from dlcourse.course.parallel import read_statuses
 
     course = Course.load(root)
     statuses = read_statuses(course)
@@ -46,11 +69,9 @@ def export_grades(root: Path | str, names: Iterable[str] | None = None, path: Pa
             raise CourseError(
                 f"nothing to export for {', '.join(unknown) or 'this course'}: run `dlcourse autograde NAME` first"
             )
-        cells = {
-            n: [(m.name, gid) for m in (notebook_model(p) for p in course.source_notebooks(n)) for gid in m.grade_ids]
-            for n in wanted
-        }
-        several = {n: len(course.source_notebooks(n)) > 1 for n in wanted}
+        assignments = {n: Assignment.load(course, n) for n in wanted}
+        cells = {n: a.cells for n, a in assignments.items()}
+        several = {n: len(a.notebooks) > 1 for n, a in assignments.items()}
         header = ["student"]
         possible = [POINTS_POSSIBLE]
         for n in wanted:
@@ -70,7 +91,7 @@ def export_grades(root: Path | str, names: Iterable[str] | None = None, path: Pa
                     submission = gb.find_submission(n, student)
                 except MissingEntry:
                     submission = None
-                if submission is None or (status is not None and status != "graded"):
+                if submission is None or (status is not None and status != GRADED):
                     row += ["", status or "no submission"] + [""] * len(cells[n])
                     continue
                 row += [_fmt(submission.score), "needs manual grading" if submission.needs_manual_grade else "graded"]

@@ -19,20 +19,25 @@ Pages go to ``feedback/<student>/<assignment>/<notebook>.html``.
 from __future__ import annotations
 
 import html
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from dlcourse.ansi import strip_ansi
+from dlcourse.course.assignment import Assignment
+from dlcourse.course.cells import TEST, cell_role
 from dlcourse.course.config import Course
 from dlcourse.course.errors import CourseError
-from dlcourse.course.notebook import BEGIN_HIDDEN, END_HIDDEN, read_notebook
+from dlcourse.course.notebook import BEGIN_HIDDEN, END_HIDDEN, NotebookModel, read_notebook
+from dlcourse.course.results import NotebookScore, read_scores
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 __all__ = ["FEEDBACK_DIR", "HiddenTests", "feedback", "hidden_tests"]
 
 FEEDBACK_DIR = "feedback"
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _MIN_LINE = 6  # shorter hidden lines ("pass", ")") are too common to withhold outputs over
 
 
@@ -65,21 +70,19 @@ def _split_hidden(source: str) -> tuple[str, list[str]]:
     return "\n".join(visible).rstrip(), hidden
 
 
-def hidden_tests(course: Course, name: str, notebook_id: str) -> HiddenTests:
-    """The hidden tests of notebook ``notebook_id`` of assignment ``name``, from the instructor source."""
-    nb = read_notebook(course.source_dir / name / f"{notebook_id}.ipynb")
+def hidden_tests(source: NotebookModel) -> HiddenTests:
+    """The hidden tests of an instructor notebook (its model, which keeps each nbgrader cell's source)."""
     visible: dict[str, str] = {}
     cells: set[str] = set()
     lines: set[str] = set()
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader") or {}
-        if not meta.get("grade_id") or cell.cell_type != "code":
+    for cell in source.cells:
+        if not cell.grade_id or cell.cell_type != "code":
             continue
-        shown, hidden = _split_hidden(str(cell.source))
-        if meta.get("grade") and not meta.get("solution"):
-            visible[str(meta["grade_id"])] = shown
+        shown, hidden = _split_hidden(cell.source)
+        if cell.kind == TEST:
+            visible[cell.grade_id] = shown
         if hidden:
-            cells.add(str(meta["grade_id"]))
+            cells.add(cell.grade_id)
             lines.update(stripped for h in hidden if len(stripped := h.strip()) >= _MIN_LINE)
     return HiddenTests(visible, frozenset(cells), tuple(sorted(lines)))
 
@@ -89,12 +92,9 @@ def feedback(root: Path | str, name: str, student_ids: Iterable[str] | None = No
 
     Raises :class:`CourseError` when nothing was autograded yet.
     """
-    from dlcourse.course.grading import read_scores
-    from dlcourse.course.notebook import notebook_model
-
     course = Course.load(root)
     (name,) = course.resolve([name])
-    models = [notebook_model(p) for p in course.source_notebooks(name)]
+    assignment = Assignment.load(course, name)
     graded = (
         sorted(p.parent.name for p in course.autograded_dir.glob(f"*/{name}") if p.is_dir())
         if course.autograded_dir.is_dir()
@@ -105,11 +105,11 @@ def feedback(root: Path | str, name: str, student_ids: Iterable[str] | None = No
     if not wanted or missing:
         who = ", ".join(missing) if missing else "anyone"
         raise CourseError(f"no autograded submission of {name} for {who}: run `dlcourse autograde {name}` first")
-    hidden = {m.name: hidden_tests(course, name, m.name) for m in models}
+    hidden = {m.name: hidden_tests(m) for m in assignment.notebooks}
     written = []
     for student in wanted:
-        scores = read_scores(course, name, student, [m.grade_ids for m in models], [m.name for m in models])
-        for model, score in zip(models, scores, strict=True):
+        scores = read_scores(course, assignment, student)
+        for model, score in zip(assignment.notebooks, scores, strict=True):
             nb = read_notebook(course.autograded_dir / student / name / f"{model.name}.ipynb")
             page = render(nb, student, name, score, hidden[model.name])
             path = course.root / FEEDBACK_DIR / student / name / f"{model.name}.html"
@@ -145,14 +145,14 @@ def _markdown(text: str) -> str:
         return f"<pre>{html.escape(text)}</pre>"
 
 
-def _output_html(out: Any) -> str:
+def _output_html(out: Mapping[str, Any]) -> str:
     """One output as HTML (text, errors and PNG images; HTML and scripts are shown as text)."""
     kind = out.get("output_type")
     if kind == "stream":
         css = "out err" if out.get("name") == "stderr" else "out"
-        return f'<pre class="{css}">{html.escape(_ANSI.sub("", str(out.get("text", ""))))}</pre>'
+        return f'<pre class="{css}">{html.escape(strip_ansi(str(out.get("text", ""))))}</pre>'
     if kind == "error":
-        trace = _ANSI.sub("", "\n".join(out.get("traceback", []))) or f"{out.get('ename')}: {out.get('evalue')}"
+        trace = strip_ansi("\n".join(out.get("traceback", []))) or f"{out.get('ename')}: {out.get('evalue')}"
         return f'<pre class="out err">{html.escape(trace)}</pre>'
     data = out.get("data", {})
     if "image/png" in data:
@@ -163,15 +163,15 @@ def _output_html(out: Any) -> str:
     return ""
 
 
-def _output_text(out: Any) -> str:
+def _output_text(out: Mapping[str, Any]) -> str:
     """All the text an output carries, to look for hidden-test lines in it."""
     parts = [str(out.get("text", "")), str(out.get("ename", "")), str(out.get("evalue", ""))]
     parts += [str(line) for line in out.get("traceback", [])]
     parts += [str(v) for k, v in out.get("data", {}).items() if not k.startswith("image/")]
-    return _ANSI.sub("", "\n".join(parts))
+    return strip_ansi("\n".join(parts))
 
 
-def render(nb: Any, student: str, assignment: str, score: Any, hidden: HiddenTests) -> str:
+def render(nb: NotebookNode, student: str, assignment: str, score: NotebookScore, hidden: HiddenTests) -> str:
     """The feedback page of one autograded notebook (see the module docstring for what is left out)."""
     rows = "".join(
         f'<tr><td>{html.escape(gid)}</td><td><span class="score {_score_class(got, best)}">{got:g} / {best:g}'
@@ -195,16 +195,16 @@ def render(nb: Any, student: str, assignment: str, score: Any, hidden: HiddenTes
     )
 
 
-def _why_lost(score: Any, grade_id: str, hidden: HiddenTests) -> str:
+def _why_lost(score: NotebookScore, grade_id: str, hidden: HiddenTests) -> str:
     """The error a graded cell raised (nothing for cells with hidden tests: it may quote them)."""
     if grade_id in hidden.hidden_cells:
         return ""
     return str(score.errors.get(grade_id, ""))
 
 
-def _cell_html(cell: Any, score: Any, hidden: HiddenTests) -> str:
-    meta = cell.get("metadata", {}).get("nbgrader") or {}
-    grade_id = str(meta.get("grade_id", ""))
+def _cell_html(cell: NotebookNode, score: NotebookScore, hidden: HiddenTests) -> str:
+    role = cell_role(cell)
+    grade_id = role.grade_id if role is not None else ""
     if cell.cell_type == "markdown":
         text = str(cell.source)
         if hidden.leaks(text):
@@ -212,7 +212,7 @@ def _cell_html(cell: Any, score: Any, hidden: HiddenTests) -> str:
         return f'<div class="cell">{_markdown(text)}</div>'
     if cell.cell_type != "code":
         return ""
-    is_test = bool(meta.get("grade")) and not meta.get("solution")
+    is_test = role is not None and role.is_test
     parts = []
     if is_test and grade_id in score.per_cell:
         got, best = score.per_cell[grade_id]

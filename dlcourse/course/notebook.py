@@ -1,4 +1,7 @@
-"""The notebook model: read notebooks, find their graded cells, and check instructor sources.
+"""The notebook model: read notebooks, find their nbgrader cells, and check instructor sources.
+
+What each cell is comes from :func:`dlcourse.course.cells.cell_role`; an assignment's models
+are built together, once, by :class:`dlcourse.course.assignment.Assignment`.
 
 A source notebook (``solutions/NN-name/NN-name.ipynb``) must be valid nbformat, give every
 nbgrader cell a unique ``grade_id``, give every test cell a positive number of points, and mark
@@ -11,9 +14,13 @@ import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from dlcourse.course.cells import MANUAL, TEST, CellKind, CellRole, cell_role
 from dlcourse.course.errors import CourseError
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 __all__ = [
     "GradedCell",
@@ -34,12 +41,13 @@ class GradedCell:
     """One cell with nbgrader metadata.
 
     ``kind`` is ``"test"`` (autograded, has points), ``"solution"`` (student answer),
-    ``"manual"`` (a solution cell graded by hand, has points), ``"task"`` or ``"locked"``.
+    ``"manual"`` (a solution cell graded by hand, has points), ``"task"`` or ``"locked"``
+    (see :mod:`dlcourse.course.cells`).
     """
 
     index: int
     grade_id: str
-    kind: str
+    kind: CellKind
     cell_type: str
     points: float = 0.0
     source: str = ""
@@ -60,7 +68,7 @@ class NotebookModel:
     @property
     def graded(self) -> tuple[GradedCell, ...]:
         """Cells that carry points (test cells and manually graded answers)."""
-        return tuple(c for c in self.cells if c.points > 0 or c.kind in ("test", "manual"))
+        return tuple(c for c in self.cells if c.points > 0 or c.kind in (TEST, MANUAL))
 
     @property
     def grade_ids(self) -> list[str]:
@@ -68,12 +76,17 @@ class NotebookModel:
         return [c.grade_id for c in self.graded]
 
     @property
+    def cell_ids(self) -> frozenset[str]:
+        """The ``grade_id`` of every nbgrader cell, graded or not."""
+        return frozenset(c.grade_id for c in self.cells if c.grade_id)
+
+    @property
     def max_score(self) -> float:
         """Total points of the notebook."""
         return float(sum(c.points for c in self.graded))
 
 
-def read_notebook(path: Path | str) -> Any:
+def read_notebook(path: Path | str) -> NotebookNode:
     """Read a notebook file as an nbformat v4 ``NotebookNode``.
 
     Raises :class:`CourseError` whose message starts with ``corrupt notebook`` when the file is
@@ -105,47 +118,26 @@ def read_notebook(path: Path | str) -> Any:
     return nb
 
 
-def notebook_model(path: Path | str, nb: Any | None = None) -> NotebookModel:
+def notebook_model(path: Path | str, nb: NotebookNode | None = None) -> NotebookModel:
     """The nbgrader cells of the notebook at ``path`` (read from disk unless ``nb`` is given)."""
     path = Path(path)
     nb = read_notebook(path) if nb is None else nb
     cells = []
     for index, cell in enumerate(nb.cells):
-        meta = cell.get("metadata", {}).get("nbgrader")
-        if not meta:
+        role = cell_role(cell)
+        if role is None:
             continue
         cells.append(
             GradedCell(
                 index=index,
-                grade_id=str(meta.get("grade_id", "")),
-                kind=_cell_kind(meta),
+                grade_id=role.grade_id,
+                kind=role.kind,
                 cell_type=str(cell.cell_type),
-                points=_points(meta),
+                points=role.points,
                 source=str(cell.source),
             )
         )
     return NotebookModel(path=path, cells=tuple(cells))
-
-
-def _cell_kind(meta: dict[str, Any]) -> str:
-    """Classify nbgrader metadata the way nbgrader does."""
-    if meta.get("task"):
-        return "task"
-    if meta.get("grade") and meta.get("solution"):
-        return "manual"
-    if meta.get("grade"):
-        return "test"
-    if meta.get("solution"):
-        return "solution"
-    return "locked"
-
-
-def _points(meta: dict[str, Any]) -> float:
-    """The points of a cell, 0 when absent or not a number (reported by the source check)."""
-    try:
-        return float(meta.get("points", 0) or 0)
-    except (TypeError, ValueError):
-        return 0.0
 
 
 def check_source_notebook(path: Path | str) -> NotebookModel:
@@ -195,35 +187,35 @@ def _format_problems(path: Path) -> list[str]:
     return problems
 
 
-def _cell_problems(nb: Any) -> list[str]:
+def _cell_problems(nb: NotebookNode) -> list[str]:
     """Problems with the nbgrader metadata and markers of each cell."""
     problems: list[str] = []
     seen: dict[str, int] = {}
     for index, cell in enumerate(nb.cells):
-        meta = cell.get("metadata", {}).get("nbgrader")
+        role = cell_role(cell)
         where = f"cell {index}"
-        if meta:
-            grade_id = meta.get("grade_id")
-            where = f"cell {index} ({grade_id})"
+        if role is not None:
+            grade_id = role.grade_id
+            where = f"cell {index} ({grade_id or None})"
             if not grade_id:
                 problems.append(f"cell {index} has nbgrader metadata but no grade_id")
             elif grade_id in seen:
                 problems.append(f"grade_id {grade_id!r} is used by cells {seen[grade_id]} and {index}")
             else:
                 seen[grade_id] = index
-            problems.extend(_metadata_problems(where, cell, meta))
-        problems.extend(_marker_problems(where, cell, meta or {}))
+            problems.extend(_metadata_problems(where, cell, role))
+        problems.extend(_marker_problems(where, cell, role))
     return problems
 
 
-def _metadata_problems(where: str, cell: Any, meta: dict[str, Any]) -> list[str]:
+def _metadata_problems(where: str, cell: NotebookNode, role: CellRole) -> list[str]:
     """Missing points on graded cells, missing solution markers in code solution cells."""
     problems = []
-    if meta.get("grade") or meta.get("task"):
-        points = meta.get("points")
+    if role.needs_points:
+        points = role.declared_points
         if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
             problems.append(f"{where} is graded but has no positive 'points' (got {points!r})")
-    if meta.get("solution") and cell.cell_type == "code":
+    if role.is_solution and cell.cell_type == "code":
         source = str(cell.source)
         if BEGIN_SOLUTION not in source or END_SOLUTION not in source:
             problems.append(
@@ -232,17 +224,17 @@ def _metadata_problems(where: str, cell: Any, meta: dict[str, Any]) -> list[str]
     return problems
 
 
-def _marker_problems(where: str, cell: Any, meta: dict[str, Any]) -> list[str]:
+def _marker_problems(where: str, cell: NotebookNode, role: CellRole | None) -> list[str]:
     """Solution or hidden-test markers that nbgrader would ignore or choke on."""
     source = str(cell.source)
     problems = []
     if source.count(BEGIN_SOLUTION) != source.count(END_SOLUTION):
         problems.append(f"{where} has unbalanced '### {BEGIN_SOLUTION}' / '### {END_SOLUTION}' markers")
-    elif BEGIN_SOLUTION in source and not meta.get("solution"):
+    elif BEGIN_SOLUTION in source and not (role and role.is_solution):
         problems.append(f"{where} has solution markers but is not marked as a solution cell")
     if source.count(BEGIN_HIDDEN) != source.count(END_HIDDEN):
         problems.append(f"{where} has unbalanced '### {BEGIN_HIDDEN}' / '### {END_HIDDEN}' markers")
-    elif BEGIN_HIDDEN in source and not meta.get("grade"):
+    elif BEGIN_HIDDEN in source and not (role and role.is_grade):
         problems.append(f"{where} has hidden tests but is not a graded test cell")
     return problems
 

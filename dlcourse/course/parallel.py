@@ -1,32 +1,47 @@
-"""Grade a class in parallel: one worker process per submission, the gradebook written by the parent only.
+"""Grade a class: the pool of worker processes and the class run; the gradebook is written here only.
 
 Design (nbgrader's gradebook is one SQLite file, and SQLite handles concurrent writers badly):
 
-1. The parent records the assignment in the real gradebook (:func:`.sync_gradebook`) and builds a
-   *template*: a throwaway course with the assignment's sources and its own gradebook.
-2. Submissions that cannot be graded (missing, corrupt, wrong assignment) are reported at once,
-   without starting anything.
-3. Every other submission is graded by a worker process in its own copy of the template: nbgrader's
-   ``Autograde`` runs there, against the copy's gradebook, and writes the autograded notebooks
-   into the copy. Workers never open the real gradebook. Up to ``jobs`` run at the same time.
-4. The kernel of each worker runs under an address-space limit (``RLIMIT_AS``, set by the kernel's
-   first line), nbgrader's per-cell timeout interrupts a cell that runs too long, and the parent
-   kills a worker, its kernel included, that takes longer than the per-notebook time limit.
-5. When a worker finishes, the parent (one at a time) moves its autograded notebooks into
-   ``autograded/`` and runs nbgrader's own ``SaveAutoGrades`` on them against the real gradebook:
-   it writes the automatic score of each cell and leaves manual scores and comments alone.
+1. :func:`autograde` reads the assignment once (:class:`.Assignment`), records it in the real
+   gradebook (:func:`.sync_gradebook`) and builds a *template* (:func:`build_template`): a
+   throwaway course with the assignment's sources and its own gradebook.
+2. Submissions that cannot be graded (missing, corrupt, wrong assignment:
+   :func:`.submission_problem`) are reported at once, without starting anything.
+3. Every other submission is one *job*, run by a worker process: :func:`prepare_job` copies the
+   template and the submission into a folder of the job's own, and :func:`.grade_in_directory`
+   grades it there (nbgrader's ``Autograde`` against the copy's gradebook, the autograded
+   notebooks written into the copy). Workers never open the real gradebook. Up to ``jobs`` run
+   at the same time.
+4. The kernel of each job runs under an address-space limit (``RLIMIT_AS``, set by the kernel's
+   first line), nbgrader's per-cell timeout interrupts a cell that runs too long, and this
+   process kills a worker, its kernel included, that takes longer than the per-notebook time
+   limit (:mod:`dlcourse.course.limits`).
+5. When a job finishes, this process (one job at a time) moves its autograded notebooks into
+   ``autograded/`` and saves their scores in the real gradebook (:func:`.record_autograded`),
+   then reads the scores back from it (:func:`.read_scores`), manual grades included.
 
 A worker that dies, a kernel that dies and a time limit that runs out all give
 ``not graded: <reason>``; the other submissions are graded anyway.
+
+One class run, module by module::
+
+    cli autograde -> parallel.autograde -> Assignment.checked, GradingLimits.resolved,
+        gradebook.sync_gradebook, submission.students
+      -> parallel.autograde_class -> submission.submission_problem (each student)
+           -> worker process: parallel._worker -> prepare_job, submission.grade_in_directory
+                -> submission.grade_submission -> nbgrader Autograde, results.read_scores
+           -> parallel._finish -> gradebook.record_autograded, results.read_scores
+      -> results.save_statuses
 
 What this does not do: isolate student code. It runs as the grader's user, so it can read and
 write the grader's files (the gradebook, other students' submissions, ``~/.ssh``), reach the
 network, start processes that outlive the kernel, and lift its own soft limits (as root, its hard
 ones too). A real sandbox needs the kernel in a separate, unprivileged identity: a container or
-VM per worker (or nsjail/bubblewrap) with a read-only file system except its own copy of the
-submission, no network, cgroup limits on memory, CPU time and process count, and only the
-autograded notebook copied back out. This module's worker boundary (one directory in, one
-notebook out, the parent alone writes the gradebook) is where such a sandbox would plug in.
+VM per job (or nsjail/bubblewrap) with a read-only file system except the job's folder, no
+network, cgroup limits on memory, CPU time and process count, and only the autograded notebooks
+copied back out. The job boundary is where it plugs in: one folder in (:func:`prepare_job`), one
+function run on it (:func:`.grade_in_directory`, whose result pickles, so a remote executor can
+return it), the autograded notebooks out, and this process alone writing the gradebook.
 """
 
 from __future__ import annotations
@@ -41,106 +56,239 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dlcourse.course.config import CONFIG_FILENAME, Course, nbgrader_environment, nbgrader_logger, sqlite_url
-from dlcourse.course.errors import EXIT_USAGE, CourseError
-from dlcourse.course.notebook import notebook_model, read_notebook
+from dlcourse.course.assignment import Assignment
+from dlcourse.course.config import CONFIG_FILENAME, Course
+from dlcourse.course.gradebook import record_autograded, sync_gradebook
+from dlcourse.course.limits import GradingLimits, execute_config
+from dlcourse.course.release import generate_assignment, sandbox
+from dlcourse.course.results import GRADED, SubmissionResult, read_scores, save_statuses
+from dlcourse.course.submission import grade_in_directory, students, submission_problem
 
-__all__ = ["GradingLimits", "STATUS_FILE", "autograde_class", "read_statuses"]
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkContext, SpawnContext  # ForkContext: not on Windows
 
-#: Where the last status of every submission is kept (``export`` reads it): inside ``autograded/``,
-#: which is gitignored, as a dot-file that nbgrader's ``*/NAME`` globs never match.
-STATUS_FILE = ".dlcourse-status.json"
+__all__ = ["autograde", "autograde_class", "build_template", "prepare_job"]
+
 _RESULT_FILE = "result.json"
 _POLL_S = 0.05
+# one BLAS/OpenMP thread per kernel: course notebooks use small arrays, and several kernels with
+# a thread per core each spin-wait against each other (set the variables yourself to override)
+_KERNEL_THREADS = 1
 
 
-@dataclass(frozen=True)
-class GradingLimits:
-    """What every submission runs under; ``None`` fields take the course's configured value."""
+def autograde(
+    root: Path | str,
+    name: str,
+    student_ids: Iterable[str] | None = None,
+    *,
+    jobs: int | None = None,
+    cell_timeout: float | None = None,
+    notebook_time_limit: float | None = None,
+    memory_limit_mb: int | None = None,
+    progress: Callable[[SubmissionResult], None] | None = None,
+) -> list[SubmissionResult]:
+    """Autograde every ``submitted/*/NAME/`` (or only ``student_ids``) of the course at ``root``.
 
-    jobs: int | None = None
-    cell_timeout: float | None = None
-    notebook_time_limit: float | None = None
-    memory_limit_mb: int | None = None
-
-    def resolved(self, course: Course) -> GradingLimits:
-        """These limits with every ``None`` replaced by the course's setting, and checked."""
-        from nbgrader.preprocessors import Execute
-
-        from dlcourse.course.settings import grading_settings
-
-        settings = grading_settings(course.config)
-        limits = GradingLimits(
-            jobs=self.jobs if self.jobs is not None else settings.jobs,
-            cell_timeout=(
-                self.cell_timeout if self.cell_timeout is not None else Execute(config=course.config).timeout
-            ),
-            notebook_time_limit=(
-                self.notebook_time_limit if self.notebook_time_limit is not None else settings.notebook_time_limit
-            ),
-            memory_limit_mb=self.memory_limit_mb if self.memory_limit_mb is not None else settings.memory_limit_mb,
-        )
-        if not limits.jobs or limits.jobs < 1:
-            raise CourseError(f"--jobs must be at least 1 (got {limits.jobs})", exit_code=EXIT_USAGE)
-        for label, value in (("cell timeout", limits.cell_timeout), ("time limit", limits.notebook_time_limit)):
-            if value is None or value <= 0:
-                raise CourseError(f"the {label} must be positive (got {value})", exit_code=EXIT_USAGE)
-        if limits.memory_limit_mb is None or limits.memory_limit_mb < 0:
-            raise CourseError(
-                f"the memory limit must be >= 0 MB (got {limits.memory_limit_mb})", exit_code=EXIT_USAGE
-            )
-        return limits
-
-
-def kernel_arguments(course: Course, memory_limit_mb: int) -> list[str]:
-    """nbgrader's configured kernel arguments plus the line that caps the kernel's address space."""
-    from nbgrader.preprocessors import Execute
-
-    arguments = list(Execute(config=course.config).extra_arguments)
-    if memory_limit_mb > 0:
-        limit = int(memory_limit_mb) * 1024 * 1024
-        arguments.append(
-            "--IPKernelApp.exec_lines=import resource as _dlcourse_resource; "
-            f"_dlcourse_resource.setrlimit(_dlcourse_resource.RLIMIT_AS, ({limit}, {limit})); "
-            "del _dlcourse_resource"
-        )
-    return arguments
-
-
-def _worker(template: str, work: str, submitted: str, name: str, student: str, settings: dict[str, Any]) -> None:
-    """Grade one submission inside a copy of the template course (runs in a child process).
-
-    Writes ``<work>/result.json`` with the status; the autograded notebooks stay in the copy.
+    The gradebook is brought up to date with the source first. Submissions are graded by up to
+    ``jobs`` worker processes under a per-cell timeout, a per-notebook time limit and a memory
+    limit (each ``None`` takes the value configured in ``nbgrader_config.py``; see the module
+    docstring). Raises :class:`.CourseError` only for course-level problems (unknown assignment,
+    invalid source, nbgrader refusing the gradebook update, bad limits); each submission's
+    outcome is in its result.
     """
-    from dlcourse.course.grading import grade_submission
-
-    threads = str(settings.pop("_threads", 1))
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, threads)  # the kernel inherits these
-    root = Path(work) / "course"
-    shutil.copytree(template, root)
-    base = Course.load(root)
-    here = {"root": str(root), "db_url": sqlite_url(root / "gradebook.db")}
-    course = base.with_config({"CourseDirectory": here, **settings})
-    shutil.copytree(submitted, course.submitted_dir / student / name)
-    result = grade_submission(course, name, student)
-    (Path(work) / _RESULT_FILE).write_text(json.dumps({"status": result.status}), encoding="utf-8")
+    course = Course.load(root)
+    (name,) = course.resolve([name])
+    limits = GradingLimits(jobs, cell_timeout, notebook_time_limit, memory_limit_mb).resolved(course)
+    assignment = Assignment.checked(course, name)
+    sync_gradebook(course, assignment)
+    wanted = list(student_ids) if student_ids is not None else students(course, name)
+    return autograde_class(course, assignment, wanted, limits, progress)
 
 
 @dataclass
 class _Running:
+    """A job in flight: its worker process, its folder and when it must be done."""
+
     student: str
-    process: Any
+    process: BaseProcess
     work: Path
     started: float
     deadline: float
 
 
-def _kill_tree(pid: int) -> None:
+def autograde_class(
+    course: Course,
+    assignment: Assignment,
+    student_ids: Iterable[str],
+    limits: GradingLimits,
+    progress: Callable[[SubmissionResult], None] | None = None,
+) -> list[SubmissionResult]:
+    """Grade the submissions of ``student_ids`` of ``assignment`` under ``limits`` (resolved); results in input order.
+
+    The gradebook must already know the assignment. ``progress`` is called with each result as
+    it is known. The statuses of this run are saved for ``dlcourse export`` even if it is
+    interrupted.
+    """
+    name = assignment.name
+    wanted = list(dict.fromkeys(student_ids))
+    results: dict[str, SubmissionResult] = {}
+
+    def done(result: SubmissionResult) -> None:
+        results[result.student] = result
+        if progress is not None:
+            progress(result)
+
+    queue: deque[str] = deque()
+    for student in wanted:
+        problem = submission_problem(course, assignment, student)
+        if problem is None:
+            queue.append(student)
+        else:
+            done(SubmissionResult.not_graded(student, assignment, problem))
+
+    try:
+        if queue:
+            _run_jobs(course, assignment, queue, limits, done)
+    finally:  # an interrupted run still leaves the statuses it knows for ``dlcourse export``
+        save_statuses(course, name, {student: result.status for student, result in results.items()})
+    return [results[s] for s in wanted]
+
+
+def _run_jobs(
+    course: Course,
+    assignment: Assignment,
+    queue: deque[str],
+    limits: GradingLimits,
+    done: Callable[[SubmissionResult], None],
+) -> None:
+    """Grade the ``queue``d submissions, up to ``limits.jobs`` worker processes at a time."""
+    name = assignment.name
+    config = execute_config(course, limits)
+    per_notebook = float(limits.notebook_time_limit or 1)
+    time_limit = per_notebook * max(1, len(assignment.notebooks))
+    running: dict[str, _Running] = {}
+    scratch = Path(tempfile.mkdtemp(prefix="dlcourse-grade-")).resolve()
+    try:
+        template = build_template(course, name, scratch / "template")
+        ctx = _context()
+        counter = 0
+        while queue or running:
+            while queue and len(running) < int(limits.jobs or 1):
+                student = queue.popleft()
+                counter += 1
+                work = scratch / f"job{counter}"
+                work.mkdir()
+                submitted = course.submitted_dir / student / name
+                proc = ctx.Process(
+                    target=_worker,
+                    args=(str(template), str(submitted), str(work), name, student, config),
+                    daemon=False,  # explicit: a daemonic worker could not start its kernel
+                )
+                proc.start()
+                now = time.monotonic()
+                running[student] = _Running(student, proc, work, now, now + time_limit)
+            for student, job in list(running.items()):
+                if job.process.exitcode is not None:
+                    job.process.join()
+                    del running[student]
+                    done(_finish(course, assignment, job))
+                elif time.monotonic() > job.deadline:
+                    _kill_tree(job.process.pid)
+                    job.process.join()
+                    del running[student]
+                    reason = (
+                        f"timeout (stopped after {time.monotonic() - job.started:.0f} s: the limit is "
+                        f"{per_notebook:g} s per notebook: a cell that ignores interrupts, or too many slow "
+                        "cells)"
+                    )
+                    done(SubmissionResult.not_graded(student, assignment, reason))
+                    shutil.rmtree(job.work, ignore_errors=True)
+            if running:
+                time.sleep(_POLL_S)
+    finally:
+        for job in running.values():
+            _kill_tree(job.process.pid)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def build_template(course: Course, name: str, dest: Path) -> Path:
+    """A course at ``dest`` with the sources of ``name``, a gradebook that knows it, and the config file.
+
+    Built once per class run; every job starts from a copy of it (:func:`prepare_job`).
+    """
+    with sandbox(course, [name]) as tmp:
+        generate_assignment(tmp, name, database=True)
+        shutil.copytree(tmp.root, dest)
+    shutil.copyfile(course.root / CONFIG_FILENAME, dest / CONFIG_FILENAME)
+    return dest
+
+
+def prepare_job(template: Path, submitted: Path, work: Path, name: str, student: str) -> Path:
+    """Copy the template course and one submission folder into ``work/course``; return that course root.
+
+    The result is what :func:`.grade_in_directory` grades: a course of its own, with the
+    submission in ``submitted/<student>/<name>/``.
+    """
+    root = Path(work) / "course"
+    shutil.copytree(template, root)
+    shutil.copytree(submitted, Course.load(root).submitted_dir / student / name)
+    return root
+
+
+def _worker(
+    template: str, submitted: str, work: str, name: str, student: str, config: dict[str, dict[str, Any]]
+) -> None:
+    """One job, in a child process: prepare its folder, grade, write ``<work>/result.json``.
+
+    Only the status travels back, as JSON: the student's kernel can write into the job folder,
+    so the parent must never unpickle what it finds there, and it reads the scores from the real
+    gradebook anyway (:func:`_finish`).
+    """
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, str(_KERNEL_THREADS))  # the kernel inherits these
+    root = prepare_job(Path(template), Path(submitted), Path(work), name, student)
+    result = grade_in_directory(root, name, student, config)
+    (Path(work) / _RESULT_FILE).write_text(json.dumps({"status": result.status}), encoding="utf-8")
+
+
+def _finish(course: Course, assignment: Assignment, job: _Running) -> SubmissionResult:
+    """Turn a finished job into a result; record a graded submission in the real gradebook."""
+    result_file = job.work / _RESULT_FILE
+    student = job.student
+    try:
+        if not result_file.is_file():
+            code = job.process.exitcode
+            why = "killed: out of memory?" if code in (-9, 137) else f"exit code {code}"
+            return SubmissionResult.not_graded(student, assignment, f"grader process died ({why})")
+        status = str(json.loads(result_file.read_text(encoding="utf-8"))["status"])
+        if status != GRADED:
+            return SubmissionResult(student, assignment.name, _explain(status), assignment.max_score)
+        autograded = job.work / "course" / "autograded" / student / assignment.name
+        record_autograded(course, assignment, student, autograded)
+        return SubmissionResult(
+            student, assignment.name, GRADED, assignment.max_score, read_scores(course, assignment, student)
+        )
+    finally:
+        shutil.rmtree(job.work, ignore_errors=True)
+
+
+def _explain(status: str) -> str:
+    """nbgrader's failure text turned into a reason an instructor reads at a glance."""
+    if "DeadKernelError" in status or "kernel died" in status.lower():
+        return "not graded: kernel died (the student's code crashed the kernel or exceeded the memory limit)"
+    if "CellTimeoutError" in status or "Timeout waiting for execute reply" in status:
+        return "not graded: timeout (a cell kept running after the per-cell timeout and ignored the interrupt)"
+    return status
+
+
+def _kill_tree(pid: int | None) -> None:
     """Kill a worker and everything it started (its kernel runs in a session of its own)."""
+    if pid is None:  # never started
+        return
     try:
         import psutil
     except ImportError:  # pragma: no cover - psutil comes with ipykernel
@@ -162,215 +310,8 @@ def _kill_tree(pid: int) -> None:
     psutil.wait_procs(family, timeout=5)
 
 
-def _context() -> Any:
+def _context() -> ForkContext | SpawnContext:
     """Fork where it is safe and cheap (Linux: nbgrader is already imported), spawn elsewhere."""
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    return multiprocessing.get_context(method)
-
-
-def autograde_class(
-    course: Course,
-    name: str,
-    students: Iterable[str],
-    limits: GradingLimits,
-    progress: Callable[[Any], None] | None = None,
-) -> list[Any]:
-    """Grade ``students``' submissions of ``name`` under ``limits`` (resolved); results in input order.
-
-    The gradebook must already know the assignment. ``progress`` is called with each result as
-    it is known.
-    """
-    from dlcourse.course.grading import GRADED, SubmissionResult, submission_problem
-    from dlcourse.course.release import generate_assignment, sandbox
-
-    models = [notebook_model(p) for p in course.source_notebooks(name)]
-    max_score = float(sum(m.max_score for m in models))
-    wanted = list(dict.fromkeys(students))
-    results: dict[str, Any] = {}
-    statuses: dict[str, str] = {}
-
-    def done(result: Any) -> None:
-        results[result.student] = result
-        statuses[result.student] = result.status
-        if progress is not None:
-            progress(result)
-
-    queue: deque[str] = deque()
-    for student in wanted:
-        problem = submission_problem(course, name, student)
-        if problem is None:
-            queue.append(student)
-        else:
-            done(SubmissionResult(student, name, f"not graded: {problem}", max_score))
-
-    settings: dict[str, Any] = {
-        "Execute": {
-            "timeout": int(max(1, round(float(limits.cell_timeout or 1)))),
-            "extra_arguments": kernel_arguments(course, int(limits.memory_limit_mb or 0)),
-        },
-        # one BLAS/OpenMP thread per kernel: course notebooks use small arrays, and several
-        # kernels with a thread per core each spin-wait against each other (set the variables
-        # yourself to override)
-        "_threads": 1,
-    }
-    per_notebook = float(limits.notebook_time_limit or 1)
-    time_limit = per_notebook * max(1, len(models))
-    running: dict[str, _Running] = {}
-    if queue:
-        scratch = Path(tempfile.mkdtemp(prefix="dlcourse-grade-")).resolve()
-        try:
-            with sandbox(course, [name]) as tmp:
-                generate_assignment(tmp, name, database=True)
-                template = scratch / "template"
-                shutil.copytree(tmp.root, template)
-            shutil.copyfile(course.root / CONFIG_FILENAME, template / CONFIG_FILENAME)
-            ctx = _context()
-            counter = 0
-            while queue or running:
-                while queue and len(running) < int(limits.jobs or 1):
-                    student = queue.popleft()
-                    counter += 1
-                    work = scratch / f"job{counter}"
-                    work.mkdir()
-                    proc = ctx.Process(
-                        target=_worker,
-                        args=(
-                            str(template),
-                            str(work),
-                            str(course.submitted_dir / student / name),
-                            name,
-                            student,
-                            json.loads(json.dumps(settings)),
-                        ),
-                        daemon=False,
-                    )
-                    proc.start()
-                    now = time.monotonic()
-                    running[student] = _Running(student, proc, work, now, now + time_limit)
-                for student, job in list(running.items()):
-                    if job.process.exitcode is not None:
-                        job.process.join()
-                        del running[student]
-                        done(_finish(course, name, job, max_score, models, GRADED))
-                    elif time.monotonic() > job.deadline:
-                        _kill_tree(job.process.pid)
-                        job.process.join()
-                        del running[student]
-                        reason = (
-                            f"timeout (stopped after {time.monotonic() - job.started:.0f} s: the limit is "
-                            f"{per_notebook:g} s per notebook: a cell that ignores interrupts, or too many slow "
-                            "cells)"
-                        )
-                        done(SubmissionResult(student, name, f"not graded: {reason}", max_score))
-                        shutil.rmtree(job.work, ignore_errors=True)
-                if running:
-                    time.sleep(_POLL_S)
-        finally:
-            for job in running.values():
-                _kill_tree(job.process.pid)
-            shutil.rmtree(scratch, ignore_errors=True)
-            _save_statuses(course, name, statuses)
-    else:
-        _save_statuses(course, name, statuses)
-    return [results[s] for s in wanted]
-
-
-def _finish(course: Course, name: str, job: _Running, max_score: float, models: list[Any], graded: str) -> Any:
-    """Turn a finished worker into a result; record a graded submission in the real gradebook."""
-    from dlcourse.course.grading import SubmissionResult, read_scores
-
-    result_file = job.work / _RESULT_FILE
-    student = job.student
-    try:
-        if not result_file.is_file():
-            code = job.process.exitcode
-            why = "killed: out of memory?" if code in (-9, 137) else f"exit code {code}"
-            return SubmissionResult(student, name, f"not graded: grader process died ({why})", max_score)
-        status = str(json.loads(result_file.read_text(encoding="utf-8"))["status"])
-        if status != graded:
-            return SubmissionResult(student, name, _explain(status), max_score)
-        autograded = job.work / "course" / "autograded" / student / name
-        record_autograded(course, name, student, autograded, [m.name for m in models])
-        scores = read_scores(course, name, student, [m.grade_ids for m in models], [m.name for m in models])
-        return SubmissionResult(student, name, graded, max_score, tuple(scores))
-    finally:
-        shutil.rmtree(job.work, ignore_errors=True)
-
-
-def _explain(status: str) -> str:
-    """nbgrader's failure text turned into a reason an instructor reads at a glance."""
-    if "DeadKernelError" in status or "kernel died" in status.lower():
-        return "not graded: kernel died (the student's code crashed the kernel or exceeded the memory limit)"
-    if "CellTimeoutError" in status or "Timeout waiting for execute reply" in status:
-        return "not graded: timeout (a cell kept running after the per-cell timeout and ignored the interrupt)"
-    return status
-
-
-def record_autograded(course: Course, name: str, student: str, autograded: Path, notebook_ids: list[str]) -> None:
-    """Move a worker's autograded notebooks into ``autograded/`` and save their scores in the gradebook.
-
-    Runs in the parent only, one submission at a time. ``SaveAutoGrades`` is the preprocessor
-    nbgrader's own ``Autograde`` ends with: it sets each cell's automatic score and leaves the
-    manual score and comments a grader entered untouched.
-    """
-    from nbgrader.api import Gradebook
-    from nbgrader.preprocessors import SaveAutoGrades
-
-    dest = course.autograded_dir / student / name
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(autograded, dest)
-    submitted = course.submitted_dir / student / name
-    timestamp = course.coursedir().get_existing_timestamp(str(submitted))
-    with nbgrader_environment():
-        with Gradebook(course.db_url, course.course_id) as gb:
-            gb.update_or_create_student(student)
-            if timestamp:
-                gb.update_or_create_submission(name, student, timestamp=timestamp)
-            else:
-                gb.update_or_create_submission(name, student)
-        for notebook_id in notebook_ids:
-            nb = stderr_as_stdout(read_notebook(dest / f"{notebook_id}.ipynb"))
-            resources = {
-                "nbgrader": {"notebook": notebook_id, "assignment": name, "student": student, "db_url": course.db_url}
-            }
-            SaveAutoGrades(log=nbgrader_logger()).preprocess(nb, resources)
-
-
-def stderr_as_stdout(nb: Any) -> Any:
-    """``nb`` with the stderr output of its graded cells relabelled stdout, for scoring only.
-
-    nbgrader scores a test cell 0 when anything in it writes to stderr: a warning from NumPy, a
-    debug print to ``sys.stderr`` in the student's function. Scores here depend on errors alone;
-    the autograded notebook on disk (and so the feedback) keeps the stderr text as it was.
-    """
-    for cell in nb.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade") and cell.cell_type == "code":
-            for out in cell.get("outputs", []):
-                if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                    out["name"] = "stdout"
-    return nb
-
-
-def _save_statuses(course: Course, name: str, statuses: dict[str, str]) -> None:
-    """Merge this run's statuses into ``autograded/.dlcourse-status.json``."""
-    if not statuses:
-        return
-    path = course.autograded_dir / STATUS_FILE
-    known = read_statuses(course)
-    known.setdefault(name, {}).update(statuses)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(known, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def read_statuses(course: Course) -> dict[str, dict[str, str]]:
-    """``{assignment: {student: status}}`` from the last autograde runs (empty when none)."""
-    path = course.autograded_dir / STATUS_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")

@@ -17,11 +17,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from dlcourse.course.assignment import Assignment
 from dlcourse.course.config import Course, nbgrader_logger, run_converter, sqlite_url
-from dlcourse.course.notebook import NotebookModel, check_source_notebook
 
 __all__ = [
-    "check_sources",
     "committed_bytes",
     "generate_assignment",
     "release",
@@ -76,11 +75,6 @@ def generate_assignment(course: Course, name: str, *, database: bool = False) ->
     return course.release_dir / name
 
 
-def check_sources(course: Course, name: str) -> list[NotebookModel]:
-    """Check every source notebook of ``name`` (see :func:`.check_source_notebook`)."""
-    return [check_source_notebook(path) for path in course.source_notebooks(name)]
-
-
 def _read_tree(folder: Path, ignore: list[str]) -> dict[str, bytes]:
     """Every file under ``folder`` (skipping the ``ignore`` globs), keyed by POSIX relative path."""
     files: dict[str, bytes] = {}
@@ -102,7 +96,7 @@ def release_bytes(root: Path | str, name: str) -> dict[str, bytes]:
     """
     course = Course.load(root)
     (name,) = course.resolve([name])
-    check_sources(course, name)
+    Assignment.checked(course, name)
     with sandbox(course, [name]) as tmp:
         return _read_tree(generate_assignment(tmp, name), course.ignore)
 

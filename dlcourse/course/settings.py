@@ -7,10 +7,10 @@ sections it does not know, so the file still works with the plain ``nbgrader`` c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
 from traitlets import Float, Integer, List, Unicode
-from traitlets.config import Configurable
+from traitlets.config import Config, Configurable
 
 from dlcourse.course.errors import EXIT_USAGE, CourseError
 
@@ -64,18 +64,21 @@ class DlcourseGrading(Configurable):
     ).tag(config=True)
 
 
-def _settings(cls: type[Configurable], config: Any) -> Any:
+_Settings = TypeVar("_Settings", bound=Configurable)
+
+
+def _settings(cls: type[_Settings], config: Config) -> _Settings:
     try:
         return cls(config=config)
     except Exception as exc:  # a TraitError from a wrong type in nbgrader_config.py
         raise CourseError(f"nbgrader_config.py: bad {cls.__name__} setting: {exc}", exit_code=EXIT_USAGE) from exc
 
 
-def grading_settings(config: Any) -> DlcourseGrading:
+def grading_settings(config: Config) -> DlcourseGrading:
     """The ``DlcourseGrading`` settings of a loaded course config."""
     return _settings(DlcourseGrading, config)
 
 
-def collect_settings(config: Any) -> DlcourseCollect:
+def collect_settings(config: Config) -> DlcourseCollect:
     """The ``DlcourseCollect`` settings of a loaded course config."""
     return _settings(DlcourseCollect, config)

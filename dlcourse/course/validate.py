@@ -15,17 +15,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlcourse.course.assignment import Assignment
 from dlcourse.course.config import Course
 from dlcourse.course.errors import CourseError
-from dlcourse.course.grading import SubmissionResult, grade_submission, submit
 from dlcourse.course.release import (
-    check_sources,
     committed_bytes,
     generate_assignment,
     release_bytes,
     release_differences,
     sandbox,
 )
+from dlcourse.course.results import SubmissionResult
+from dlcourse.course.submission import grade_submission, submit
 
 __all__ = [
     "BLANK_STUDENT",
@@ -69,7 +70,7 @@ def validate(root: Path | str, names: Iterable[str] | None = None) -> list[Valid
 def validate_assignment(course: Course, name: str) -> list[ValidationResult]:
     """The checks of one assignment; later checks are skipped when the source itself is broken."""
     try:
-        check_sources(course, name)
+        assignment = Assignment.checked(course, name)
     except CourseError as exc:
         return [ValidationResult(name, "source", False, exc.message)]
     results = [ValidationResult(name, "source", True)]
@@ -78,7 +79,7 @@ def validate_assignment(course: Course, name: str) -> list[ValidationResult]:
     except CourseError as exc:
         results.append(ValidationResult(name, "release current", False, exc.message))
     try:
-        solution, blank = _grade_solution_and_blank(course, name)
+        solution, blank = _grade_solution_and_blank(course, assignment)
     except CourseError as exc:  # nbgrader could not even generate or grade: both checks fail
         return results + [
             ValidationResult(name, check, False, exc.message) for check in (SOLUTION_CHECK, BLANK_CHECK)
@@ -100,13 +101,14 @@ def _check_current(course: Course, name: str) -> ValidationResult:
     )
 
 
-def _grade_solution_and_blank(course: Course, name: str) -> tuple[SubmissionResult, SubmissionResult]:
+def _grade_solution_and_blank(course: Course, assignment: Assignment) -> tuple[SubmissionResult, SubmissionResult]:
     """Autograde the instructor notebooks and the untouched student notebooks as two students."""
+    name = assignment.name
     with sandbox(course, [name]) as tmp:
         release = generate_assignment(tmp, name, database=True)
         submit(tmp, name, SOLUTION_STUDENT, {p.stem: p for p in tmp.source_notebooks(name)})
         submit(tmp, name, BLANK_STUDENT, {p.stem: p for p in sorted(release.glob("*.ipynb"))})
-        return grade_submission(tmp, name, SOLUTION_STUDENT), grade_submission(tmp, name, BLANK_STUDENT)
+        return grade_submission(tmp, assignment, SOLUTION_STUDENT), grade_submission(tmp, assignment, BLANK_STUDENT)
 
 
 def _check_solution(name: str, result: SubmissionResult) -> ValidationResult:
@@ -116,8 +118,9 @@ def _check_solution(name: str, result: SubmissionResult) -> ValidationResult:
         return ValidationResult(name, check, False, f"the solution was {result.status}")
     if result.score == result.max_score:
         return ValidationResult(name, check, True, f"{result.score:g}/{result.max_score:g}")
+    errors = result.errors
     lost = [
-        f"{gid} {got:g}/{best:g}" + (f" ({_why(result, gid)})" if _why(result, gid) else "")
+        f"{gid} {got:g}/{best:g}" + (f" ({errors[gid]})" if errors.get(gid) else "")
         for gid, (got, best) in result.per_cell.items()
         if got < best
     ]
@@ -144,15 +147,6 @@ def _check_blank(name: str, result: SubmissionResult) -> ValidationResult:
         f"the blank release scores {result.score:g}/{result.max_score:g}: these test cells pass without "
         f"student code: {', '.join(free)}",
     )
-
-
-def _why(result: SubmissionResult, grade_id: str) -> str:
-    """Why a cell lost points (its error), looked up across the submission's notebooks."""
-    key = grade_id.split("/")[-1]
-    for nb in result.notebooks:
-        if key in nb.errors:
-            return nb.errors[key]
-    return ""
 
 
 def format_table(results: Sequence[ValidationResult]) -> str:
