@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from lab_driver import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, LabServer, NotebookRun, copy_course, lecture_names
 from lab_driver import run_all as run_jobs
-from lab_driver import run_notebook, screenshot
+from lab_driver import SELFTEST, run_notebook, screenshot, write_selftest
 
 LECTURES = lecture_names()
 #: Seconds one notebook's Run All may take in the browser before it counts as stuck.
@@ -64,6 +64,7 @@ class LabSession:
     instructor: LabServer
     releases: dict[str, NotebookRun] = field(default_factory=dict)
     solutions: dict[str, NotebookRun] = field(default_factory=dict)
+    selftest: NotebookRun | None = None  # the widget checker on widgets it must pass and fail
     pages: dict[str, Any] = field(default_factory=dict)  # facts about the two labs' pages
     seconds: float = 0.0
 
@@ -128,19 +129,38 @@ async def _drive(session: LabSession, parallel: int) -> None:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             context = await browser.new_context(viewport={"width": 1400, "height": 900})
-            jobs = [lambda: _inspect_labs(browser, session)]
+            jobs = [lambda: _inspect_labs(browser, session),
+                    lambda: run_notebook(context, session.student, session.course, SELFTEST, "release",
+                                         widgets=True, timeout=NOTEBOOK_TIMEOUT)]
             for name in LECTURES:
                 jobs.append(lambda name=name: run_notebook(context, session.student, session.course, name, "release",
                                                            widgets=True, timeout=NOTEBOOK_TIMEOUT))
                 jobs.append(lambda name=name: run_notebook(context, session.instructor, session.course, name,
                                                            "solution", widgets=False, timeout=NOTEBOOK_TIMEOUT))
             for run in await run_jobs(jobs, parallel):
-                if isinstance(run, NotebookRun):
+                if isinstance(run, NotebookRun) and run.name == SELFTEST:
+                    session.selftest = run
+                elif isinstance(run, NotebookRun):
                     target = session.releases if run.path.startswith(run.name) else session.solutions
                     target[run.name] = run
             await context.close()
         finally:
             await browser.close()
+
+
+_SESSIONS: list[LabSession] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How long the browser session took, per notebook: the suite has a time budget (5 min, 2 cores)."""
+    for session in _SESSIONS:
+        write = terminalreporter.write_line
+        write(f"browser session: {session.seconds:.0f} s for {len(session.releases)} releases and "
+              f"{len(session.solutions)} solutions (DLCOURSE_BROWSER_JOBS pages at a time)")
+        for kind, runs in (("release", session.releases), ("solution", session.solutions)):
+            for run in runs.values():
+                extra = f" + widgets {run.widget_seconds:.0f} s" if run.widgets else ""
+                write(f"  {kind:8} {run.name:28} {run.seconds:5.0f} s{extra}")
 
 
 @pytest.fixture(scope="session")
@@ -149,11 +169,12 @@ def lab_session(tmp_path_factory: pytest.TempPathFactory) -> Any:
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     tmp = tmp_path_factory.mktemp("browser")
     course = copy_course(ROOT, tmp / "course")
+    write_selftest(course / "notebooks")
     started = time.monotonic()
     with LabServer(course, instructor=False, log=tmp / "student-lab.log") as student, \
             LabServer(course, instructor=True, log=tmp / "instructor-lab.log") as instructor:
         session = LabSession(course=course, student=student, instructor=instructor)
         asyncio.run(_drive(session, parallel=int(os.environ.get("DLCOURSE_BROWSER_JOBS", "2"))))
         session.seconds = time.monotonic() - started
-        print(f"\nbrowser session: {len(LECTURES)} lectures, both labs, {session.seconds:.0f} s")
+        _SESSIONS.append(session)
         yield session

@@ -75,6 +75,32 @@ def copy_course(root: Path, dest: Path) -> Path:
     return dest
 
 
+#: A notebook of three widgets the checker must judge right: one that ignores its control, one
+#: that answers it, and a view of a model that does not exist (what a broken front end shows).
+SELFTEST = "zz-browser-selftest"
+SELFTEST_CELLS = [
+    "import ipywidgets as w\nw.VBox([w.IntSlider(description='inert'), w.Output()])",
+    "live, shown = w.IntSlider(description='live'), w.HTML('value 0')\n"
+    "live.observe(lambda change: setattr(shown, 'value', f\"value {change['new']}\"), 'value')\n"
+    "w.VBox([live, shown])",
+    "from IPython.display import display\n"
+    "display({'" + WIDGET_VIEW + "': {'model_id': 'f' * 32, 'version_major': 2, 'version_minor': 0},\n"
+    "         'text/plain': 'VBox(children=(IntSlider(value=0),))'}, raw=True)",
+]
+
+
+def write_selftest(notebooks: Path) -> str:
+    """Write the self-test notebook under ``notebooks``; return its lecture-like name."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell(src) for src in SELFTEST_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    folder = notebooks / SELFTEST
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / f"{SELFTEST}.ipynb")
+    return SELFTEST
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -185,7 +211,8 @@ class NotebookRun:
 
     name: str
     path: str  # relative to the server root
-    seconds: float = 0.0
+    seconds: float = 0.0  # page load and Run All
+    widget_seconds: float = 0.0  # checking the widgets afterwards
     problem: str | None = None  # the run itself failed (timeout, page error): nothing else is meaningful
     notebook: Any = None  # the saved notebook (nbformat), read back after Run All
     widgets: list[WidgetResult] = field(default_factory=list)
@@ -213,12 +240,14 @@ class NotebookRun:
 
 # --- the browser ----------------------------------------------------------------------------
 
-_CELLS_JS = """() => {
+_CELLS_JS = r"""() => {
   const cells = Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell'));
   const indicator = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
   return {
     count: cells.length,
     busy: cells.filter(c => (c.querySelector('.jp-InputArea-prompt')?.textContent || '').includes('*')).length,
+    blank: cells.filter(c => c.classList.contains('jp-CodeCell')
+                             && /^\[\s*\]:?$/.test((c.querySelector('.jp-InputArea-prompt')?.textContent || '').trim())).length,
     status: indicator ? indicator.getAttribute('data-status') : null,
   };
 }"""
@@ -316,7 +345,9 @@ async def run_notebook(context: Any, server: LabServer, course: Path, name: str,
         await _wait_for(page, lambda s: s["count"] >= cells_in_file, timeout=60)
         await page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         await page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-        await _wait_for(page, lambda s: s["busy"] > 0 or s["status"] == "busy", timeout=30, poll=0.2)
+        # Started: something queued or running, or (a short notebook) every code cell already ran.
+        await _wait_for(page, lambda s: s["busy"] > 0 or s["status"] == "busy" or s["blank"] == 0,
+                        timeout=30, poll=0.2)
         await _wait_idle(page, timeout=timeout)
         run.seconds = time.monotonic() - started
         await page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").first.click(position={"x": 5, "y": 5})
@@ -329,8 +360,10 @@ async def run_notebook(context: Any, server: LabServer, course: Path, name: str,
             await _cell(page, first).scroll_into_view_if_needed(timeout=30_000)
             run.screenshots.append(await screenshot(page, f"{kind}-{name}-run-all-cell{first}"))
         if widgets:
+            widgets_started = time.monotonic()
             for cell in run.widget_cells():
                 run.widgets.append(await check_widget(page, f"{kind}-{name}", cell))
+            run.widget_seconds = time.monotonic() - widgets_started
     except Exception as exc:  # a page that never loads, a kernel that never finishes: report, go on
         run.problem = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
         try:
@@ -374,18 +407,25 @@ async def check_widget(page: Any, label: str, cell: int, timeout: float = 60.0) 
         await cell_el.scroll_into_view_if_needed(timeout=30_000)
         outputs = cell_el.locator(".jp-OutputArea-output")
         root = cell_el.locator(".jp-OutputArea-output > .jupyter-widgets").first
-        try:
-            await root.wait_for(state="visible", timeout=30_000)
-        except Exception:
+        waited_until = time.monotonic() + 30.0
+        while not await root.is_visible():  # rendering can lag behind the kernel on a busy machine
             text = " ".join(await outputs.all_inner_texts())
-            if "Loading widget" in text:
-                result.problem = "shows 'Loading widget…' instead of controls"
-            elif TEXT_REPR.search(text):
-                result.problem = f"shows its text repr instead of controls: {text[:120]!r}"
-            else:
-                result.problem = f"no widget rendered (output text {text[:120]!r})"
-            return result
+            if "Error displaying widget" in text:
+                result.problem = f"the front end cannot display it: {text.strip()[:160]!r}"
+                return result
+            if time.monotonic() > waited_until:
+                if "Loading widget" in text:
+                    result.problem = "shows 'Loading widget…' instead of controls"
+                elif TEXT_REPR.search(text):
+                    result.problem = f"shows its text repr instead of controls: {text.strip()[:120]!r}"
+                else:
+                    result.problem = f"no widget rendered (output text {text.strip()[:120]!r})"
+                return result
+            await asyncio.sleep(0.5)
         text = " ".join(await outputs.all_inner_texts())
+        while "Loading widget" in text and time.monotonic() < waited_until + 15.0:  # nested views load late
+            await asyncio.sleep(0.5)
+            text = " ".join(await outputs.all_inner_texts())
         if "Loading widget" in text:
             result.problem = "part of it still shows 'Loading widget…'"
             return result

@@ -61,6 +61,16 @@ def test_release_widgets_render_and_respond(lab_session: Any, name: str) -> None
     assert not broken, f"{run.path}: " + "; ".join(broken)
 
 
+def test_the_widget_check_can_fail(lab_session: Any) -> None:
+    """On the self-test notebook the checker passes the live widget and fails the other two."""
+    run = _ran(lab_session.selftest, "the self-test notebook")
+    inert, live, missing = run.widgets
+    assert inert.problem and "did not change its output" in inert.problem, inert
+    assert live.problem is None and live.control == "slider", live
+    assert missing.problem, missing
+    assert inert.screenshot and missing.screenshot and live.screenshot is None
+
+
 def test_some_lectures_have_widgets(lab_session: Any) -> None:
     """The widget test above must not pass vacuously because no widget was found."""
     assert sum(len(run.widgets) for run in lab_session.releases.values()) >= len(LECTURES)
