@@ -29,8 +29,14 @@ lab: setup
 lab-instructor: setup
 	$(BIN)/dlcourse lab --instructor
 
+# Two pytest runs: everything but the browser suite over the workers, then the browser suite in
+# one process (one browser session that runs its own pages in parallel). Both always run; the
+# target fails if either did.
 test: setup
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	status=0; \
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not browser" || status=$$?; \
+	$(BIN)/python -m pytest -m browser tests/browser || status=$$?; \
+	exit $$status
 
 test-fast: setup
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not notebooks and not browser"

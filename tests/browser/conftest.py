@@ -6,15 +6,16 @@ course (no gradebook, no exchange: a fresh clone), starts ``dlcourse lab`` and
 lab) and solution (instructor lab), ``DLCOURSE_BROWSER_JOBS`` pages at a time (default 2, one
 per core). The tests then judge the recorded runs one lecture at a time.
 
-Every test here carries the ``browser`` marker and the xdist group ``browser``, so that under
-``pytest -n 2 --dist loadgroup`` (``make test``) one worker runs them all with one session.
-The tests skip, saying why, when Playwright for Python or Chromium is missing.
+The test module marks its tests ``browser``; they skip, saying why, when Playwright for Python or
+Chromium is missing (:func:`lab_driver.missing`). Run them in one pytest process (``make test``
+and ``make test-browser`` do): under pytest-xdist each worker would start a browser session of
+its own (``--dist loadgroup`` cannot keep them together: with pytest 9.2 it stopped grouping,
+pytest-xdist issue #1386), and the suite's time budget assumes the machine to itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import shutil
 import time
@@ -30,29 +31,6 @@ from lab_driver import SELFTEST, run_notebook, screenshot, write_selftest
 LECTURES = lecture_names()
 #: Seconds one notebook's Run All may take in the browser before it counts as stuck.
 NOTEBOOK_TIMEOUT = float(os.environ.get("DLCOURSE_BROWSER_NOTEBOOK_TIMEOUT", "300"))
-
-
-def _missing() -> str | None:
-    """Why the browser tests cannot run here, or None."""
-    if importlib.util.find_spec("playwright") is None:
-        return "Playwright for Python is not installed (pip install -e '.[dev]')"
-    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium, or set DLCOURSE_CHROMIUM)"
-    for module in ("jupyterlab", "nbgrader"):
-        if importlib.util.find_spec(module) is None:
-            return f"{module} is not installed (pip install -e '.[dev,lab]')"
-    return None
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    reason = _missing()
-    for item in items:
-        if Path(str(item.fspath)).is_relative_to(here):
-            item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.xdist_group("browser"))
-            if reason:
-                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @dataclass

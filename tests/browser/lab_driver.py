@@ -50,6 +50,20 @@ PASS_LINE = re.compile(r"^✔ ", re.M)
 TEXT_REPR = re.compile(r"\b[A-Z]\w*\((children|value|description|layout|outputs)=")
 
 
+def missing() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    import importlib.util
+
+    if importlib.util.find_spec("playwright") is None:
+        return "Playwright for Python is not installed (pip install -e '.[dev]')"
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium, or set DLCOURSE_CHROMIUM)"
+    for module in ("jupyterlab", "nbgrader"):
+        if importlib.util.find_spec(module) is None:
+            return f"{module} is not installed (pip install -e '.[dev,lab]')"
+    return None
+
+
 def lecture_names(root: Path = ROOT) -> list[str]:
     """Every lecture present: ``notebooks/NN-topic/NN-topic.ipynb`` (lectures added later join by themselves).
 
@@ -297,6 +311,37 @@ async def _wait_idle(page: Any, timeout: float, settle: float = 2.0) -> None:
         await asyncio.sleep(0.5)
 
 
+def _notebook(page: Any) -> Any:
+    """The open notebook's cell list on ``page``."""
+    return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").first
+
+
+async def press_run_all(page: Any, attempts: int = 3) -> None:
+    """*Run → Run All Cells*, as a student does; return once the run has started.
+
+    Right after the page loads, the notebook may not be JupyterLab's current widget yet, and
+    then the menu entry is disabled or does nothing: click into the notebook first, and try
+    again (a few times) when nothing started.
+    """
+    item = page.locator(".lm-Menu-item[data-command='runmenu:run-all']")
+    for _ in range(attempts):
+        await _notebook(page).click(position={"x": 5, "y": 5})
+        await page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        await item.wait_for(timeout=30_000)
+        if "lm-mod-disabled" in (await item.get_attribute("class") or ""):
+            await page.keyboard.press("Escape")
+            await asyncio.sleep(1.0)
+            continue
+        await item.click()
+        try:  # started: something queued or running, or (a short notebook) every code cell already ran
+            await _wait_for(page, lambda s: s["busy"] > 0 or s["status"] == "busy" or s["blank"] == 0,
+                            timeout=20, poll=0.2)
+            return
+        except TimeoutError:
+            continue
+    raise TimeoutError(f"Run All Cells did not start the notebook ({attempts} tries)")
+
+
 def _cell(page: Any, index: int) -> Any:
     """The notebook's cell number ``index`` (0-based, markdown cells included) on ``page``."""
     return page.locator(f".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell[data-windowed-list-index='{index}']")
@@ -343,14 +388,10 @@ async def run_notebook(context: Any, server: LabServer, course: Path, name: str,
         await _dismiss_popups(page)
         # JupyterLab attaches long notebooks' cells progressively; wait for all of them.
         await _wait_for(page, lambda s: s["count"] >= cells_in_file, timeout=60)
-        await page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        await page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-        # Started: something queued or running, or (a short notebook) every code cell already ran.
-        await _wait_for(page, lambda s: s["busy"] > 0 or s["status"] == "busy" or s["blank"] == 0,
-                        timeout=30, poll=0.2)
+        await press_run_all(page)
         await _wait_idle(page, timeout=timeout)
         run.seconds = time.monotonic() - started
-        await page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").first.click(position={"x": 5, "y": 5})
+        await _notebook(page).click(position={"x": 5, "y": 5})
         await page.keyboard.press("Control+s")
         await page.wait_for_function("() => !document.querySelector('.lm-TabBar-tab.jp-mod-dirty')", timeout=60_000)
         run.notebook = nbformat.read(on_disk, as_version=4)

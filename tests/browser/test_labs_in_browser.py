@@ -16,9 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from lab_driver import NOT_WRITTEN, PASS_LINE, ROOT, NotebookRun, lecture_names
+from lab_driver import NOT_WRITTEN, PASS_LINE, ROOT, NotebookRun, lecture_names, missing
 
 LECTURES = lecture_names()
+_WHY_NOT = missing()
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(_WHY_NOT is not None, reason=str(_WHY_NOT))]
 
 
 def _where(run: NotebookRun) -> str:
