@@ -70,6 +70,8 @@ async def _inspect_labs(browser: Any, session: LabSession) -> None:
                 facts["toolbar"] = await page.locator(".jp-NotebookPanel-toolbar").all_inner_texts()
                 if label == "instructor":
                     facts.update(await _formgrader(page))
+                else:
+                    facts["validate"] = await _validate(page)
             except Exception as exc:
                 facts["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
                 facts["screenshot"] = await screenshot(page, f"{label}-lab")
@@ -77,6 +79,17 @@ async def _inspect_labs(browser: Any, session: LabSession) -> None:
                 await page.close()
     finally:
         await context.close()
+
+
+async def _validate(page: Any) -> str:
+    """Press the notebook's *Validate* button (nbgrader runs the notebook); the dialog's text."""
+    await page.locator("jp-button.validate-button").click()
+    dialog = page.locator(".jp-Dialog")
+    await dialog.wait_for(timeout=NOTEBOOK_TIMEOUT * 1000)
+    await page.wait_for_timeout(500)
+    text = await dialog.inner_text()
+    await page.keyboard.press("Escape")
+    return text
 
 
 async def _formgrader(page: Any) -> dict[str, Any]:

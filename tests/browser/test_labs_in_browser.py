@@ -103,6 +103,13 @@ def _lab_facts(lab_session: Any, label: str) -> dict[str, Any]:
     return facts
 
 
+def test_validate_in_the_student_lab_reports_the_unfinished_exercises(lab_session: Any) -> None:
+    """The Validate button stays for students, and on a blank release it says what is unfinished."""
+    text = _lab_facts(lab_session, "student")["validate"]
+    assert text.startswith("Validation Results"), text[:300]
+    assert "failed" in text and "NotImplementedError" in text, text[:600]
+
+
 def test_formgrader_lists_every_assignment_on_a_fresh_course(lab_session: Any) -> None:
     facts = _lab_facts(lab_session, "instructor")
     shot = facts.get("formgrader screenshot")
@@ -127,5 +134,6 @@ def test_the_student_lab_offers_no_instructor_tools(lab_session: Any) -> None:
     assert any("Validate" in bar for bar in facts["toolbar"]), f"no Validate button: {facts['toolbar']}"
     status, _ = lab_session.student.get("formgrader")
     assert status == 404, f"the student server serves /formgrader ({status})"
+    assert (lab_session.course / ".dlcourse" / "student-lab").is_dir()
     status, _ = lab_session.instructor.get("formgrader")
     assert status == 200
