@@ -15,6 +15,15 @@ matmul peak (a square GEMM in NumPy of the same dtype). Nothing is asserted abou
 ``--twin`` adds a table for ``dlcourse.gpu.conv2d`` (unfold + matmul with the written-out
 backward) against ``F.conv2d`` in float32, on CUDA when a GPU is present, else on the CPU.
 
+The scratch arrays of the im2col path are plain ``np.empty``. A pool that recycled them (reuse by
+``sys.getrefcount``, to spare the page faults of fresh multi-megabyte arrays) was measured and
+removed. With a ``--pool-ablation`` mode of this script (commit 9e3aeb7: pooled and fresh taking
+turns within each run, 6 runs, minimum per case, 1 and 2 threads, on a shared 2-core machine) it
+saved 10–26 % of forward+backward time on the two large shapes and nothing on the two small ones,
+where the allocator already reuses freed memory (the same page-fault count with and without the
+pool; lecture 08 times an (8, 3, 32, 32) batch, one of them): 4–7 % in geometric mean over the
+8 shape/dtype cases, under the 10 % that would have justified its place in the answer key.
+
     python benchmarks/conv.py [--quick] [--threads N] [--repeats R] [--twin]
 """
 
@@ -47,8 +56,10 @@ def best_ms(fns: list[Callable[[], object]], repeats: int, target_s: float) -> l
         once = max(time.perf_counter() - t0, 1e-6)
         inner.append(max(1, int(target_s / once)))
     best = [math.inf] * len(fns)
-    for _ in range(repeats):
-        for k, fn in enumerate(fns):
+    for r in range(repeats):
+        # Every other repeat in reverse order, so that going first (or second) favours no one.
+        order = list(enumerate(fns)) if r % 2 == 0 else list(enumerate(fns))[::-1]
+        for k, fn in order:
             # A pause first: BLAS and OpenMP worker threads spin for a while after a call, and
             # would otherwise steal the cores from the next contestant.
             time.sleep(0.02)

@@ -1,58 +1,23 @@
 """Correct alternatives and known-wrong implementations (mutants) for the 01-autodiff checks.
 
-``MUTANTS[check]`` lists ``(implementation, pattern, public)``: the check must raise a
-CheckFailure whose message matches ``pattern`` (``None``: the student's own code crashes);
-``public`` says whether the public cases already catch it (otherwise only hidden=True must).
+``MUTANTS[check]`` lists ``(implementation, pattern, public, hint)`` entries, as ``check_harness``
+describes.
 
-The ``Value`` checks take a class, so the reference passes through :func:`student_class`, which
-copies ``dlcourse.ref.Value`` as if a student had typed it (see ``impersonate.py``).
+The ``Value`` checks take a class: the harness copies the reference ``dlcourse.ref.Value`` as if a
+student had typed it (``impersonate.as_student``), and the correct and wrong engines are classes.
 """
 
 from __future__ import annotations
 
 import math
-import sys
-import types
 from typing import Any, Callable
 
 import numpy as np
 
 import dlcourse.ref as ref
 from dlcourse.checks import autodiff as checks
-from impersonate import _is_reference, _relabel
 
 Impl = Any
-
-
-def student_class(cls: type) -> type:
-    """A copy of the reference class ``cls`` whose code counts as a student's (for the guard).
-
-    Its methods run in a copy of the module's namespace in which the class name (used inside
-    the methods to build results) and the module's reference functions point to student copies.
-    """
-    namespace = dict(vars(sys.modules[cls.__module__]))
-
-    def copy(fn: types.FunctionType) -> types.FunctionType:
-        new = types.FunctionType(_relabel(fn.__code__), namespace, fn.__name__, fn.__defaults__, fn.__closure__)
-        new.__kwdefaults__ = fn.__kwdefaults__
-        return new
-
-    attrs: dict[str, Any] = {}
-    for key, value in cls.__dict__.items():
-        if key in ("__dict__", "__weakref__"):
-            continue
-        if isinstance(value, types.FunctionType):
-            attrs[key] = copy(value)
-        elif isinstance(value, staticmethod):
-            attrs[key] = staticmethod(copy(value.__func__))
-        else:
-            attrs[key] = value
-    new_cls = type(cls.__name__, (object,), attrs)
-    namespace[cls.__name__] = new_cls
-    for name, value in list(namespace.items()):
-        if _is_reference(value):
-            namespace[name] = copy(value)
-    return new_cls
 
 
 # ----------------------------------------------------------------- Value: a differently written correct engine
@@ -464,12 +429,11 @@ def graph_backward_returns_dict(dy, cache):
 
 
 # ----------------------------------------------------------------- tables
-REFERENCE: dict[Callable[..., None], Callable[[], Impl]] = {
-    # factories, so that the class copy is made when a test needs it
-    checks.check_value_ops: lambda: student_class(ref.Value),
-    checks.check_value_backward: lambda: student_class(ref.Value),
-    checks.check_numerical_partials: lambda: ref.numerical_partials,
-    checks.check_two_layer_graph_backward: lambda: ref.two_layer_graph_backward,
+REFERENCE: dict[Callable[..., None], Impl] = {
+    checks.check_value_ops: ref.Value,
+    checks.check_value_backward: ref.Value,
+    checks.check_numerical_partials: ref.numerical_partials,
+    checks.check_two_layer_graph_backward: ref.two_layer_graph_backward,
 }
 
 CORRECT: dict[Callable[..., None], list[Impl]] = {
@@ -479,42 +443,42 @@ CORRECT: dict[Callable[..., None], list[Impl]] = {
     checks.check_two_layer_graph_backward: [graph_backward_einsum],
 }
 
-MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None]]] = {
     checks.check_value_ops: [
-        (ValueTanhNotSquared, r"square the output", True),
-        (ValueTanhDerivativeOfInput, r"use the output t = tanh\(x\), not the input", True),
-        (ValuePowerNotLowered, r"lowers the exponent", True),
-        (ValueExpUsesInput, r"output's data \(not the input's\)", True),
-        (ValueProductGradientsSwapped, r"swapped", True),
-        (ValueRejectsPlainNumbers, None, True),
-        (ValueNoSeed, r"every gradient is 0", True),
-        (ValueAssignsGradients, r"accumulate with `self.grad \+= \.\.\.`", False),
-        (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True),
+        (ValueTanhNotSquared, r"x\.grad is", True, "square the output"),
+        (ValueTanhDerivativeOfInput, r"x\.grad is", True, r"use the output t = tanh\(x\), not the input"),
+        (ValuePowerNotLowered, r"x\.grad is", True, "lowers the exponent"),
+        (ValueExpUsesInput, r"x\.grad is", True, r"output's data \(not the input's\)"),
+        (ValueProductGradientsSwapped, r"x\.grad is", True, "swapped"),
+        (ValueRejectsPlainNumbers, None, True, None),
+        (ValueNoSeed, r"after backward\(\) the output's own grad is", True, "every gradient is 0"),
+        (ValueAssignsGradients, r"x\.grad is", False, r"accumulate with `self.grad \+= \.\.\.`"),
+        (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True, None),
     ],
     checks.check_value_backward: [
-        (ValueAssignsGradients, r"accumulate with `self.grad \+= \.\.\.`", True),
-        (ValueRecursiveBackward, r"passed its gradient on twice", True),
-        (ValueTopologicalOrderNotReversed, r"wrong direction", True),
-        (ValueBreadthFirstBackward, r"breadth-first", True),
-        (ValueNoSeed, r"every gradient is 0", True),
-        (ValueTanhNotSquared, r"tanh|grad", True),
-        (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True),
+        (ValueAssignsGradients, r"x\.grad is", True, r"accumulate with `self.grad \+= \.\.\.`"),
+        (ValueRecursiveBackward, r"x\.grad is", True, "passed its gradient on twice"),
+        (ValueTopologicalOrderNotReversed, r"x\.grad is", True, "wrong direction"),
+        (ValueBreadthFirstBackward, r"x\.grad is", True, "breadth-first"),
+        (ValueNoSeed, r"after backward\(\) the output's own grad is", True, "every gradient is 0"),
+        (ValueTanhNotSquared, "tanh|grad", True, None),
+        (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True, None),
     ],
     checks.check_numerical_partials: [
-        (numerical_partials_one_sided, r"one-sided difference", True),
-        (numerical_partials_divides_by_h, r"divide by 2h", True),
-        (numerical_partials_moves_everything, r"one input at a time", True),
-        (numerical_partials_ignores_h, r"use the step h that was passed in", False),
-        (numerical_partials_edits_the_point, r"changed (the point xs|its argument #2)", True),
+        (numerical_partials_one_sided, "numerical_partials has wrong values", True, "one-sided difference"),
+        (numerical_partials_divides_by_h, "numerical_partials has wrong values", True, "divide by 2h"),
+        (numerical_partials_moves_everything, "numerical_partials has wrong values", True, "one input at a time"),
+        (numerical_partials_ignores_h, "numerical_partials has wrong values", False, "use the step h that was passed in"),
+        (numerical_partials_edits_the_point, "changed (the point xs|its argument #2)", True, None),
     ],
     checks.check_two_layer_graph_backward: [
-        (graph_backward_skips_tanh, r"must pass through tanh", True),
-        (graph_backward_tanh_not_squared, r"square h", True),
-        (graph_backward_tanh_applied_again, r"without applying tanh again", True),
-        (graph_backward_dW_transposed, r"dW is transposed", True),
-        (graph_backward_dV_transposed, r"dV is transposed", True),
-        (graph_backward_da_averaged, r"da is averaged", True),
-        (graph_backward_db_averaged, r"db is averaged", True),
-        (graph_backward_returns_dict, r"should return a tuple", True),
+        (graph_backward_skips_tanh, "db has wrong values", True, "must pass through tanh"),
+        (graph_backward_tanh_not_squared, "db has wrong values", True, "square h"),
+        (graph_backward_tanh_applied_again, "db has wrong values", True, "without applying tanh again"),
+        (graph_backward_dW_transposed, "dW has shape", True, "dW is transposed"),
+        (graph_backward_dV_transposed, "dV has shape", True, "dV is transposed"),
+        (graph_backward_da_averaged, "da has wrong values", True, "da is averaged"),
+        (graph_backward_db_averaged, "db has wrong values", True, "db is averaged"),
+        (graph_backward_returns_dict, "should return a tuple", True, None),
     ],
 }

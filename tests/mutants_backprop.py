@@ -1,9 +1,7 @@
 """Correct alternatives and known-wrong implementations (mutants) for the 04-backprop checks.
 
 Each mutant is a mistake students really make, named after it. ``MUTANTS[check]`` lists
-``(implementation, pattern)`` pairs: the check must raise, and its message must match
-``pattern`` (so the diagnosis is tested, not only the rejection). A pattern of ``None`` means
-the student's own code crashes (its traceback is the feedback), which also scores zero.
+``(implementation, pattern, public, hint)`` entries, as ``check_harness`` describes.
 """
 
 from __future__ import annotations
@@ -420,65 +418,65 @@ REFERENCE: dict[Callable[..., None], Impl] = {
 }
 
 # (mutant, pattern the failure message must match, fails already in the public cases?)
-MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None]]] = {
     checks.check_affine_forward: [
-        (affine_forward_no_bias, "bias b is missing", True),
-        (affine_forward_transposed_output, "one row per example", True),
-        (affine_forward_no_flatten, None, True),
-        (affine_forward_flattened_cache, "cache should be the tuple", True),
-        (affine_forward_returns_out_only, "should return a tuple", True),
-        (affine_forward_calls_reference, "called dlcourse.ref", True),
+        (affine_forward_no_bias, "affine_forward's out has wrong values", True, "bias b is missing"),
+        (affine_forward_transposed_output, "affine_forward's out has shape", True, "one row per example"),
+        (affine_forward_no_flatten, None, True, None),
+        (affine_forward_flattened_cache, "cache should be the tuple", True, None),
+        (affine_forward_returns_out_only, "should return a tuple", True, None),
+        (affine_forward_calls_reference, "called dlcourse.ref", True, None),
     ],
     checks.check_affine_backward: [
-        (affine_backward_db_not_summed, "summed over the batch", True),
-        (affine_backward_db_mean, "db is averaged", True),
-        (affine_backward_dw_transposed, "dw is transposed", True),
-        (affine_backward_dx_not_reshaped, "reshape", True),
-        (affine_backward_dw_divided_by_n, "divided by N", True),
-        (affine_backward_dx_uses_w_not_transposed, "dx has wrong values", True),
+        (affine_backward_db_not_summed, "db has shape", True, "summed over the batch"),
+        (affine_backward_db_mean, "db has wrong values", True, "db is averaged"),
+        (affine_backward_dw_transposed, "dw has shape", True, "dw is transposed"),
+        (affine_backward_dx_not_reshaped, "dx has shape", True, "reshape"),
+        (affine_backward_dw_divided_by_n, "dw has wrong values", True, "divided by N"),
+        (affine_backward_dx_uses_w_not_transposed, "dx has wrong values", True, None),
     ],
     checks.check_relu_backward: [
-        (relu_backward_ge_zero, "at x = 0", True),
-        (relu_backward_mask_only, "multiply the mask by dout", True),
-        (relu_backward_mask_from_dout, "not from dout", True),
-        (relu_backward_in_place, "in place", True),
+        (relu_backward_ge_zero, "relu_backward's dx has wrong values", True, "at x = 0"),
+        (relu_backward_mask_only, "relu_backward's dx has wrong values", True, "multiply the mask by dout"),
+        (relu_backward_mask_from_dout, "relu_backward's dx has wrong values", True, "not from dout"),
+        (relu_backward_in_place, "in place", True, None),
     ],
     checks.check_sigmoid_backward: [
-        (sigmoid_backward_sigma_applied_again, "already holds σ", True),
-        (sigmoid_backward_no_dout, "multiply by dout", True),
-        (sigmoid_backward_tanh_derivative, "tanh's derivative", True),
-        (sigmoid_backward_missing_one_minus, "not σ\\(x\\)", True),
+        (sigmoid_backward_sigma_applied_again, "sigmoid_backward's dx has wrong values", True, "already holds σ"),
+        (sigmoid_backward_no_dout, "sigmoid_backward's dx has wrong values", True, "multiply by dout"),
+        (sigmoid_backward_tanh_derivative, "sigmoid_backward's dx has wrong values", True, "tanh's derivative"),
+        (sigmoid_backward_missing_one_minus, "sigmoid_backward's dx has wrong values", True, r"not σ\(x\)"),
     ],
     checks.check_tanh_backward: [
-        (tanh_backward_not_squared, "square the output", True),
-        (tanh_backward_tanh_applied_again, "already holds tanh", True),
-        (tanh_backward_no_dout, "multiply by dout", True),
-        (tanh_backward_sigmoid_derivative, "sigmoid's derivative", True),
+        (tanh_backward_not_squared, "tanh_backward's dx has wrong values", True, "square the output"),
+        (tanh_backward_tanh_applied_again, "tanh_backward's dx has wrong values", True, "already holds tanh"),
+        (tanh_backward_no_dout, "tanh_backward's dx has wrong values", True, "multiply by dout"),
+        (tanh_backward_sigmoid_derivative, "tanh_backward's dx has wrong values", True, "sigmoid's derivative"),
     ],
     checks.check_softmax_cross_entropy: [
-        (softmax_ce_no_max_subtraction, "subtract each row's maximum", True),
-        (softmax_ce_sum_not_mean, "take the mean", True),
-        (softmax_ce_gradient_not_divided, "N times too large", True),
-        (softmax_ce_gradient_sign_flipped, "sign is flipped", True),
-        (softmax_ce_forgets_onehot, "subtract 1 at the correct class", True),
-        (softmax_ce_per_example_loss, "return one number", True),
-        (softmax_ce_clipped_probabilities, "large scores", True),
+        (softmax_ce_no_max_subtraction, "loss is", True, "subtract each row's maximum"),
+        (softmax_ce_sum_not_mean, "loss is", True, "take the mean"),
+        (softmax_ce_gradient_not_divided, "dscores has wrong values", True, "N times too large"),
+        (softmax_ce_gradient_sign_flipped, "dscores has wrong values", True, "sign is flipped"),
+        (softmax_ce_forgets_onehot, "dscores has wrong values", True, "subtract 1 at the correct class"),
+        (softmax_ce_per_example_loss, "loss should", True, "return one number"),
+        (softmax_ce_clipped_probabilities, "large scores", True, "overflows for large scores"),
     ],
     checks.check_numerical_gradient: [
-        (numerical_gradient_forward_difference, "one-sided difference", True),
-        (numerical_gradient_divides_by_h, "divide by 2h", True),
-        (numerical_gradient_never_restores, "left x changed", True),
-        (numerical_gradient_perturbs_a_copy, "change x itself in place", True),
-        (numerical_gradient_all_at_once, "wrong values", True),
-        (numerical_gradient_first_axis_only, "wrong values", True),
+        (numerical_gradient_forward_difference, "the numerical gradient has wrong values", True, "one-sided difference"),
+        (numerical_gradient_divides_by_h, "the numerical gradient has wrong values", True, "divide by 2h"),
+        (numerical_gradient_never_restores, "left x changed", True, None),
+        (numerical_gradient_perturbs_a_copy, "the numerical gradient has wrong values", True, "change x itself in place"),
+        (numerical_gradient_all_at_once, "wrong values", True, None),
+        (numerical_gradient_first_axis_only, "wrong values", True, None),
     ],
     checks.check_two_layer_net: [
-        (two_layer_net_regularizes_biases, "biases are not regularized", True),
-        (two_layer_net_reg_without_half, "factor 2", True),
-        (two_layer_net_forgets_relu_in_backward, "backpropagate through the ReLU", True),
-        (two_layer_net_returns_probabilities, "not softmax probabilities", True),
-        (two_layer_net_no_reg_gradient, "add the penalty's gradient", True),
-        (two_layer_net_no_hidden_activation, "apply ReLU", True),
-        (two_layer_net_updates_params_in_place, "in place", True),
+        (two_layer_net_regularizes_biases, "loss is", True, "biases are not regularized"),
+        (two_layer_net_reg_without_half, "loss is", True, "factor 2"),
+        (two_layer_net_forgets_relu_in_backward, r"grads\['W1'\] has wrong values", True, "backpropagate through the ReLU"),
+        (two_layer_net_returns_probabilities, r"two_layer_net\(params, X\) has wrong values", True, "not softmax probabilities"),
+        (two_layer_net_no_reg_gradient, r"grads\['W2'\] has wrong values", True, "add the penalty's gradient"),
+        (two_layer_net_no_hidden_activation, r"two_layer_net\(params, X\) has wrong values", True, "apply ReLU"),
+        (two_layer_net_updates_params_in_place, "in place", True, None),
     ],
 }

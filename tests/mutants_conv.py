@@ -1,8 +1,7 @@
 """Correct alternatives and known-wrong implementations (mutants) for the 08-convolution checks.
 
 Each mutant is a mistake students really make, named after it. ``MUTANTS[check]`` lists
-``(implementation, pattern, public)``: the check must raise a CheckFailure whose message matches
-``pattern`` (``None``: the student's own code crashes), in public mode already when ``public``.
+``(implementation, pattern, public, hint)`` entries, as ``check_harness`` describes.
 """
 
 from __future__ import annotations
@@ -468,59 +467,59 @@ REFERENCE: dict[Callable[..., None], Impl] = {
 }
 
 # (mutant, pattern the failure message must match, fails already in the public cases?)
-MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None]]] = {
     checks.check_conv_output_size: [
-        (out_size_no_plus_one, "forgot the \\+ 1", True),
-        (out_size_pad_one_side, "both\\* sides", True),
-        (out_size_ceil, "rounds up", True),
-        (out_size_true_division, "not a whole number|integer division", True),
-        (out_size_no_padding, "padding is missing", True),
-        (out_size_times_stride, "divide by the stride", True),
+        (out_size_no_plus_one, "conv_output_size is", True, r"forgot the \+ 1"),
+        (out_size_pad_one_side, "conv_output_size is", True, r"both\* sides"),
+        (out_size_ceil, "conv_output_size is", True, "rounds up"),
+        (out_size_true_division, "not a whole number|integer division", True, None),
+        (out_size_no_padding, "conv_output_size is", True, "padding is missing"),
+        (out_size_times_stride, "conv_output_size is", True, "divide by the stride"),
     ],
     checks.check_conv_forward_naive: [
-        (conv_naive_kernel_flipped, "kernel is flipped", True),
-        (conv_naive_pad_one_side, "one side only", True),
-        (conv_naive_stride_not_on_input_index, "stride is not applied to the input index", True),
-        (conv_naive_no_bias, "bias b\\[f\\] is missing", True),
-        (conv_naive_output_size_without_plus_one, "one row and column short", True),
-        (conv_naive_stride_only_on_input_index, None, True),
-        (conv_naive_calls_reference, "called dlcourse.ref", True),
+        (conv_naive_kernel_flipped, "conv_forward_naive's out has wrong values", True, "kernel is flipped"),
+        (conv_naive_pad_one_side, "conv_forward_naive's out has shape", True, "one side only"),
+        (conv_naive_stride_not_on_input_index, "conv_forward_naive's out has wrong values", True, "stride is not applied to the input index"),
+        (conv_naive_no_bias, "conv_forward_naive's out has wrong values", True, r"bias b\[f\] is missing"),
+        (conv_naive_output_size_without_plus_one, "conv_forward_naive's out has shape", True, "one row and column short"),
+        (conv_naive_stride_only_on_input_index, None, True, None),
+        (conv_naive_calls_reference, "called dlcourse.ref", True, None),
     ],
     checks.check_conv_matrix: [
-        (conv_matrix_transposed, "transposed", True),
-        (conv_matrix_kernel_flipped, "kernel is flipped", True),
-        (conv_matrix_padding_columns, "padding adds no columns", True),
-        (conv_matrix_stride_ignored, "stride is ignored", True),
+        (conv_matrix_transposed, "conv_matrix has shape", True, "transposed"),
+        (conv_matrix_kernel_flipped, "conv_matrix has wrong values", True, "kernel is flipped"),
+        (conv_matrix_padding_columns, "conv_matrix has shape", True, "padding adds no columns"),
+        (conv_matrix_stride_ignored, "conv_matrix has shape", True, "stride is ignored"),
     ],
     checks.check_im2col: [
-        (im2col_rows_kernel_first, "wrong order", True),
-        (im2col_windows_as_rows, "\\*column\\*", True),
-        (im2col_pad_one_side, "one side only", True),
-        (im2col_no_padding, "padding is missing", True),
-        (im2col_stride_not_on_input_index, "stride is not applied", True),
-        (im2col_in_place_padding, "in place", True),
+        (im2col_rows_kernel_first, "im2col has wrong values", True, "wrong order"),
+        (im2col_windows_as_rows, "im2col has shape", True, r"\*column\*"),
+        (im2col_pad_one_side, "im2col has shape", True, "one side only"),
+        (im2col_no_padding, "im2col has shape", True, "padding is missing"),
+        (im2col_stride_not_on_input_index, "im2col has wrong values", True, "stride is not applied"),
+        (im2col_in_place_padding, "in place", True, None),
     ],
     checks.check_col2im: [
-        (col2im_overwrites, "\\*added\\*", True),
-        (col2im_overwrites_per_window, "\\*added\\*", True),
-        (col2im_keeps_padding, "padding is still there", True),
-        (col2im_crops_one_side, "one side only", True),
-        (col2im_averages_overlaps, "averaged", True),
+        (col2im_overwrites, "col2im has wrong values", True, r"\*added\*"),
+        (col2im_overwrites_per_window, "col2im has wrong values", True, r"\*added\*"),
+        (col2im_keeps_padding, "col2im has shape", True, "padding is still there"),
+        (col2im_crops_one_side, "col2im has wrong values", True, "one side only"),
+        (col2im_averages_overlaps, "col2im has wrong values", True, "averaged"),
     ],
     checks.check_conv_backward: [
-        (conv_backward_db_not_summed_over_batch, "summed over the batch too", True),
-        (conv_backward_dw_not_summed_over_batch, "dw must be summed over the batch", True),
-        (conv_backward_dw_divided_by_n, "dw is divided by N", True),
-        (conv_backward_dw_flipped, "dw is flipped", True),
-        (conv_backward_col2im_overwrites, "\\*added\\*", True),
-        (conv_backward_dx_overwrites_per_window, "\\*added\\*", True),
-        (conv_backward_dx_keeps_padding, "still includes the padding", True),
+        (conv_backward_db_not_summed_over_batch, "db has shape", True, "summed over the batch too"),
+        (conv_backward_dw_not_summed_over_batch, "dw has shape", True, "dw must be summed over the batch"),
+        (conv_backward_dw_divided_by_n, "dw has wrong values", True, "dw is divided by N"),
+        (conv_backward_dw_flipped, "dw has wrong values", True, "dw is flipped"),
+        (conv_backward_col2im_overwrites, "dx has wrong values", True, r"\*added\*"),
+        (conv_backward_dx_overwrites_per_window, "dx has wrong values", True, r"\*added\*"),
+        (conv_backward_dx_keeps_padding, "dx has shape", True, "still includes the padding"),
     ],
     checks.check_max_pool_backward: [
-        (max_pool_backward_all_ties, "every tied maximum", True),
-        (max_pool_backward_overwrites, "\\*added\\*", True),
-        (max_pool_backward_average, "average pooling", True),
-        (max_pool_backward_no_dout, "multiply by dout", True),
-        (max_pool_backward_in_place, "in place", True),
+        (max_pool_backward_all_ties, "max_pool_backward's dx has wrong values", True, "every tied maximum"),
+        (max_pool_backward_overwrites, "max_pool_backward's dx has wrong values", True, r"\*added\*"),
+        (max_pool_backward_average, "max_pool_backward's dx has wrong values", True, "average pooling"),
+        (max_pool_backward_no_dout, "max_pool_backward's dx has wrong values", True, "multiply by dout"),
+        (max_pool_backward_in_place, "in place", True, None),
     ],
 }

@@ -1,7 +1,7 @@
 """Correct alternatives and known-wrong implementations (mutants) for the 06 initialization checks.
 
-Same structure as ``mutants_backprop``: ``MUTANTS[check]`` lists ``(implementation, pattern,
-fails in the public cases?)``; the check must raise a CheckFailure whose message matches pattern.
+``MUTANTS[check]`` lists ``(implementation, pattern, public, hint)`` entries, as ``check_harness``
+describes.
 """
 
 from __future__ import annotations
@@ -168,30 +168,30 @@ REFERENCE: dict[Callable[..., None], Impl] = {
     checks.check_kaiming_normal: ref.kaiming_normal,
 }
 
-MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None]]] = {
     checks.check_fan_in_fan_out: [
-        (fan_in_fan_out_torch_convention, "swapped", True),
-        (fan_in_fan_out_no_receptive_field, "receptive field", True),
-        (fan_in_fan_out_conv_as_dense, "C·kh·kw", True),
-        (fan_in_fan_out_conv_swapped, "swapped", True),
-        (fan_in_fan_out_returns_list_of_floats, "two integers", True),
+        (fan_in_fan_out_torch_convention, r"\(fan_in, fan_out\) has wrong values", True, "swapped"),
+        (fan_in_fan_out_no_receptive_field, r"\(fan_in, fan_out\) has wrong values", True, "receptive field"),
+        (fan_in_fan_out_conv_as_dense, r"\(fan_in, fan_out\) has wrong values", True, "C·kh·kw"),
+        (fan_in_fan_out_conv_swapped, r"\(fan_in, fan_out\) has wrong values", True, "swapped"),
+        (fan_in_fan_out_returns_list_of_floats, "two integers", True, None),
     ],
     checks.check_xavier_uniform: [
-        (xavier_uniform_no_gain, "gain is missing", True),
-        (xavier_uniform_std_as_bound, "standard deviation b/√3", True),
-        (xavier_uniform_fan_in_only, "He's uniform bound", True),
-        (xavier_uniform_draws_normal, "normal draws", True),
-        (xavier_uniform_conv_without_kernel, "receptive field", True),
-        (xavier_uniform_draws_in_transposed_order, "in one call", True),
+        (xavier_uniform_no_gain, "xavier_uniform's weights has wrong values", True, "gain is missing"),
+        (xavier_uniform_std_as_bound, "xavier_uniform's weights has wrong values", True, "standard deviation b/√3"),
+        (xavier_uniform_fan_in_only, "xavier_uniform's weights has wrong values", True, "He's uniform bound"),
+        (xavier_uniform_draws_normal, "xavier_uniform's weights has wrong values", True, "normal draws"),
+        (xavier_uniform_conv_without_kernel, "xavier_uniform's weights has wrong values", True, "receptive field"),
+        (xavier_uniform_draws_in_transposed_order, "xavier_uniform's weights has wrong values", True, "in one call"),
     ],
     checks.check_kaiming_normal: [
-        (kaiming_normal_ignores_mode, "other fan", True),
-        (kaiming_normal_torch_fans_on_dense, "other fan", True),
-        (kaiming_normal_no_gain, "gain is missing", True),
-        (kaiming_normal_variance_as_std, "variance", True),
-        (kaiming_normal_ignores_slope, "leaky ReLU", False),
-        (kaiming_normal_xavier_std, "Xavier", True),
-        (kaiming_normal_draws_uniform, "uniform draws", True),
-        (kaiming_normal_fresh_generator, "rng you were given", True),
+        (kaiming_normal_ignores_mode, "kaiming_normal's weights has wrong values", True, "other fan"),
+        (kaiming_normal_torch_fans_on_dense, "kaiming_normal's weights has wrong values", True, "other fan"),
+        (kaiming_normal_no_gain, "kaiming_normal's weights has wrong values", True, "gain is missing"),
+        (kaiming_normal_variance_as_std, "kaiming_normal's weights has wrong values", True, "variance"),
+        (kaiming_normal_ignores_slope, "kaiming_normal's weights has wrong values", False, "leaky ReLU"),
+        (kaiming_normal_xavier_std, "kaiming_normal's weights has wrong values", True, "Xavier"),
+        (kaiming_normal_draws_uniform, "kaiming_normal's weights has wrong values", True, "uniform draws"),
+        (kaiming_normal_fresh_generator, "kaiming_normal's weights has wrong values", True, "rng you were given"),
     ],
 }

@@ -1,8 +1,7 @@
 """Correct alternatives and known-wrong implementations (mutants) for the 02-neurons-mlp checks.
 
-Same structure as ``mutants_backprop``: ``MUTANTS[check]`` lists ``(implementation, pattern,
-fails_in_public)``; the check must raise a CheckFailure whose message matches ``pattern``
-(``None``: the student's own code crashes, which also scores zero).
+``MUTANTS[check]`` lists ``(implementation, pattern, public, hint)`` entries, as ``check_harness``
+describes.
 """
 
 from __future__ import annotations
@@ -290,56 +289,56 @@ REFERENCE: dict[Callable[..., None], Impl] = {
     checks.check_collapse_linear: ref.collapse_linear,
 }
 
-MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None]]] = {
     checks.check_sigmoid: [
-        (sigmoid_naive, "overflow", True),
-        (sigmoid_where_both_branches, "np.where evaluates both branches", True),
-        (sigmoid_other_form, "FloatingPointError", True),
-        (sigmoid_sign_flipped, "sign of the exponent is flipped", True),
-        (sigmoid_math_exp, "OverflowError", True),
-        (sigmoid_calls_reference, "called dlcourse.ref", True),
+        (sigmoid_naive, "overflow", True, "overflows for z = −1000"),
+        (sigmoid_where_both_branches, "sigmoid raised", True, "np.where evaluates both branches"),
+        (sigmoid_other_form, "FloatingPointError", True, "overflows for z = −1000"),
+        (sigmoid_sign_flipped, r"sigmoid\(z\) has wrong values", True, "sign of the exponent is flipped"),
+        (sigmoid_math_exp, "OverflowError", True, "overflows for z = −1000"),
+        (sigmoid_calls_reference, "called dlcourse.ref", True, None),
     ],
     checks.check_elu_backward: [
-        (elu_backward_overflows, "np.minimum", True),
-        (elu_backward_no_alpha, "multiply by α", True),
-        (elu_backward_elu_itself, "the −1 disappears", True),
-        (elu_backward_ge_zero, "left derivative", True),
-        (elu_backward_no_dout, "multiply by dout", True),
-        (elu_backward_in_place, "in place|np.minimum", True),
+        (elu_backward_overflows, "elu_backward raised", True, "np.minimum"),
+        (elu_backward_no_alpha, "elu_backward's dx has wrong values", True, "multiply by α"),
+        (elu_backward_elu_itself, "elu_backward's dx has wrong values", True, "the −1 disappears"),
+        (elu_backward_ge_zero, "elu_backward's dx has wrong values", True, "left derivative"),
+        (elu_backward_no_dout, "elu_backward's dx has wrong values", True, "multiply by dout"),
+        (elu_backward_in_place, "in place|np.minimum", True, None),
     ],
     checks.check_perceptron: [
-        (perceptron_no_activation, "apply the activation", True),
-        (perceptron_no_bias, "add the bias", True),
-        (perceptron_bias_subtracted, "not subtracted", True),
-        (perceptron_step, "not a hard step", True),
-        (perceptron_column, r"shape \(N,\)", True),
-        (perceptron_naive_sigmoid, "overflow", False),
+        (perceptron_no_activation, r"perceptron\(x, w, w0\) has wrong values", True, "apply the activation"),
+        (perceptron_no_bias, r"perceptron\(x, w, w0\) has wrong values", True, "add the bias"),
+        (perceptron_bias_subtracted, r"perceptron\(x, w, w0\) has wrong values", True, "not subtracted"),
+        (perceptron_step, r"perceptron\(x, w, w0\) has wrong values", True, "not a hard step"),
+        (perceptron_column, r"perceptron\(x, w, w0\) has shape", True, r"not \(N, 1\)"),
+        (perceptron_naive_sigmoid, "overflow", False, "overflows for z = −1000"),
     ],
     checks.check_dense_forward: [
-        (dense_forward_no_bias, "add the bias b before", True),
-        (dense_forward_bias_after_activation, r"not g\(xW\) \+ b", True),
-        (dense_forward_no_activation, "apply the activation", True),
-        (dense_forward_transposed_weights, "not x @ W.T", True),
-        (dense_forward_returns_cache, "only, got a tuple", True),
+        (dense_forward_no_bias, r"dense_forward\(x, W, b, 'relu'\) has wrong values", True, "add the bias b before"),
+        (dense_forward_bias_after_activation, r"dense_forward\(x, W, b, 'relu'\) has wrong values", True, r"not g\(xW\) \+ b"),
+        (dense_forward_no_activation, r"dense_forward\(x, W, b, 'relu'\) has wrong values", True, "apply the activation"),
+        (dense_forward_transposed_weights, r"dense_forward\(x, W, b, 'relu'\) has wrong values", True, "not x @ W.T"),
+        (dense_forward_returns_cache, "only, got a tuple", True, None),
     ],
     checks.check_mlp_forward: [
-        (mlp_forward_activation_on_output, "last layer is linear", True),
-        (mlp_forward_no_activation, "after every hidden layer", True),
-        (mlp_forward_skips_last_layer, "last layer is missing", True),
-        (mlp_forward_activation_first_only, "not only the first", True),
+        (mlp_forward_activation_on_output, r"mlp_forward\(x, layers\) has wrong values", True, "last layer is linear"),
+        (mlp_forward_no_activation, r"mlp_forward\(x, layers\) has wrong values", True, "after every hidden layer"),
+        (mlp_forward_skips_last_layer, r"mlp_forward\(x, layers\) has shape", True, "last layer is missing"),
+        (mlp_forward_activation_first_only, r"mlp_forward\(x, layers\) has wrong values", True, "not only the first"),
     ],
     checks.check_xor_network: [
-        (xor_network_linear, "cannot separate XOR", True),
-        (xor_network_or, "gets XOR wrong", True),
-        (xor_network_knife_edge, "too close to the threshold", False),
-        (xor_network_bad_shapes, "do not chain", True),
-        (xor_network_not_pairs, "list of \\(W, b\\) pairs", True),
+        (xor_network_linear, "cannot separate XOR", True, None),
+        (xor_network_or, "gets XOR wrong", True, None),
+        (xor_network_knife_edge, "too close to the threshold", False, None),
+        (xor_network_bad_shapes, "do not chain", True, None),
+        (xor_network_not_pairs, r"list of \(W, b\) pairs", True, None),
     ],
     checks.check_collapse_linear: [
-        (collapse_linear_reversed, "the order matters", True),
-        (collapse_linear_last_bias, "earlier biases count", True),
-        (collapse_linear_summed_biases, "multiplied by every later W", True),
-        (collapse_linear_no_bias, "do not vanish", True),
-        (collapse_linear_returns_w_only, "should return a tuple", True),
+        (collapse_linear_reversed, "W_c has wrong values", True, "the order matters"),
+        (collapse_linear_last_bias, "b_c has wrong values", True, "earlier biases count"),
+        (collapse_linear_summed_biases, "b_c has wrong values", True, "multiplied by every later W"),
+        (collapse_linear_no_bias, "b_c has wrong values", True, "do not vanish"),
+        (collapse_linear_returns_w_only, "should return a tuple", True, None),
     ],
 }

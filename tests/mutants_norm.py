@@ -189,29 +189,29 @@ REFERENCE: dict[Callable[..., None], Impl] = {
     checks.check_standardize: ref.standardize,
 }
 
-MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None]]] = {
     checks.check_batchnorm_forward: [
-        (batchnorm_forward_batch_stats_in_eval, "in eval mode normalize with the running averages", True),
-        (batchnorm_forward_biased_running_var, "UNBIASED", True),
-        (batchnorm_forward_keras_momentum, "weight of the NEW value", True),
-        (batchnorm_forward_eps_outside_sqrt, "inside the square root", True),
-        (batchnorm_forward_unbiased_normalization, "biased batch variance", True),
-        (batchnorm_forward_never_updates_running_stats, "update the running mean", True),
-        (batchnorm_forward_updates_in_eval, "eval mode leaves the running statistics unchanged", True),
-        (batchnorm_forward_updates_state_in_place, "in place", True),
+        (batchnorm_forward_batch_stats_in_eval, "out has wrong values", True, "in eval mode normalize with the running averages"),
+        (batchnorm_forward_biased_running_var, r"state\['running_var'\] has wrong values", True, "UNBIASED"),
+        (batchnorm_forward_keras_momentum, r"state\['running_mean'\] has wrong values", True, "weight of the NEW value"),
+        (batchnorm_forward_eps_outside_sqrt, "out has wrong values", True, "inside the square root"),
+        (batchnorm_forward_unbiased_normalization, "out has wrong values", True, "biased batch variance"),
+        (batchnorm_forward_never_updates_running_stats, r"state\['running_mean'\] has wrong values", True, "update the running mean"),
+        (batchnorm_forward_updates_in_eval, r"state\['running_mean'\] has wrong values", True, "eval mode leaves the running statistics unchanged"),
+        (batchnorm_forward_updates_state_in_place, "in place", True, None),
     ],
     checks.check_batchnorm_backward: [
-        (batchnorm_backward_forgets_mean_and_var_paths, "batch mean μ and variance σ²", True),
-        (batchnorm_backward_forgets_var_path, "path through the variance", True),
-        (batchnorm_backward_dgamma_with_x, "not by x", True),
-        (batchnorm_backward_dbeta_mean, "dbeta is averaged", True),
-        (batchnorm_backward_forgets_gamma, "multiply by γ", True),
+        (batchnorm_backward_forgets_mean_and_var_paths, "dx has wrong values", True, "batch mean μ and variance σ²"),
+        (batchnorm_backward_forgets_var_path, "dx has wrong values", True, "path through the variance"),
+        (batchnorm_backward_dgamma_with_x, "dgamma has wrong values", True, "not by x"),
+        (batchnorm_backward_dbeta_mean, "dbeta has wrong values", True, "dbeta is averaged"),
+        (batchnorm_backward_forgets_gamma, "dx has wrong values", True, "multiply by γ"),
     ],
     checks.check_standardize: [
-        (standardize_statistics_of_all_data, "training AND test", True),
-        (standardize_test_with_own_statistics, "its own statistics", True),
-        (standardize_sample_std, "population standard deviation", True),
-        (standardize_divides_by_zero, "constant feature", True),
-        (standardize_forgets_test, "standardize the test split too", True),
+        (standardize_statistics_of_all_data, "mean has wrong values", True, "training AND test"),
+        (standardize_test_with_own_statistics, "Z_test has wrong values", True, "its own statistics"),
+        (standardize_sample_std, "std has wrong values", True, "population standard deviation"),
+        (standardize_divides_by_zero, "constant feature", True, "a constant feature has std 0"),
+        (standardize_forgets_test, "Z_test has wrong values", True, "standardize the test split too"),
     ],
 }

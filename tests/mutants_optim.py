@@ -1,10 +1,7 @@
 """Correct alternatives and known-wrong implementations (mutants) for the 05-optimization checks.
 
 Each mutant is a mistake students really make, named after it. ``MUTANTS[check]`` lists
-``(implementation, pattern, public)``: the check must raise a CheckFailure whose message matches
-``pattern`` (so the diagnosis is tested, not only the rejection), in the public cases already
-when ``public`` is True, else in the hidden ones. A pattern of ``None`` means the student's own
-code crashes (its traceback is the feedback), which also scores zero.
+``(implementation, pattern, public, hint)`` entries, as ``check_harness`` describes.
 """
 
 from __future__ import annotations
@@ -401,69 +398,69 @@ REFERENCE: dict[Callable[..., None], Impl] = {
 }
 
 # (mutant, pattern the failure message must match, fails already in the public cases?)
-MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None]]] = {
     checks.check_sgd_momentum: [
-        (sgd_momentum_wrong_sign, "wrong sign", True),
-        (sgd_momentum_lecture_form, "once lr changes", True),
-        (sgd_momentum_dampened, "no dampening", True),
-        (sgd_momentum_steps_with_old_velocity, "update the velocity first", True),
-        (sgd_momentum_mutates_state, "in place", True),
-        (sgd_momentum_returns_w_only, "should return a tuple", True),
+        (sgd_momentum_wrong_sign, "w after step 1 has wrong values", True, "wrong sign"),
+        (sgd_momentum_lecture_form, "w after step 4 has wrong values", True, "once lr changes"),
+        (sgd_momentum_dampened, "w after step 1 has wrong values", True, "no dampening"),
+        (sgd_momentum_steps_with_old_velocity, "w after step 1 has wrong values", True, "update the velocity first"),
+        (sgd_momentum_mutates_state, "in place", True, None),
+        (sgd_momentum_returns_w_only, "should return a tuple", True, None),
     ],
     checks.check_nesterov: [
-        (nesterov_plain_momentum, "plain momentum", True),
-        (nesterov_look_ahead_with_old_velocity, "plain momentum", True),
-        (nesterov_lecture_order, "lecture's order", True),
-        (nesterov_cs231n_form, "once lr changes", True),
-        (nesterov_look_ahead_sign_flipped, "wrong sign", True),
-        (nesterov_calls_reference, "called dlcourse.ref", True),
+        (nesterov_plain_momentum, "w after step 1 has wrong values", True, "plain momentum"),
+        (nesterov_look_ahead_with_old_velocity, "w after step 1 has wrong values", True, "plain momentum"),
+        (nesterov_lecture_order, "w after step 1 has wrong values", True, "lecture's order"),
+        (nesterov_cs231n_form, "w after step 4 has wrong values", True, "once lr changes"),
+        (nesterov_look_ahead_sign_flipped, "w after step 1 has wrong values", True, "wrong sign"),
+        (nesterov_calls_reference, "called dlcourse.ref", True, None),
     ],
     checks.check_adagrad: [
-        (adagrad_forgets_to_accumulate, "must accumulate", True),
-        (adagrad_eps_inside_root, "outside the square root", True),
-        (adagrad_no_square_root, "square root", True),
-        (adagrad_divides_by_old_sum, "before dividing", True),
-        (adagrad_sums_gradients_not_squares, "wrong values", True),
+        (adagrad_forgets_to_accumulate, "w after step 2 has wrong values", True, "must accumulate"),
+        (adagrad_eps_inside_root, "w after step 1 has wrong values", True, "outside the square root"),
+        (adagrad_no_square_root, "w after step 1 has wrong values", True, "square root"),
+        (adagrad_divides_by_old_sum, "w after step 1 has wrong values", True, "before dividing"),
+        (adagrad_sums_gradients_not_squares, "wrong values", True, None),
     ],
     checks.check_rmsprop: [
-        (rmsprop_eps_inside_root, "outside the square root", True),
-        (rmsprop_alpha_swapped, "swapped", True),
-        (rmsprop_sums_like_adagrad, "Adagrad's sum", True),
-        (rmsprop_no_square_root, "square root of the average", True),
-        (rmsprop_initialises_with_first_square, "r starts at 0", True),
+        (rmsprop_eps_inside_root, "w after step 1 has wrong values", True, "outside the square root"),
+        (rmsprop_alpha_swapped, "w after step 1 has wrong values", True, "swapped"),
+        (rmsprop_sums_like_adagrad, "w after step 1 has wrong values", True, "Adagrad's sum"),
+        (rmsprop_no_square_root, "w after step 1 has wrong values", True, "square root of the average"),
+        (rmsprop_initialises_with_first_square, "w after step 1 has wrong values", True, "r starts at 0"),
     ],
     checks.check_adadelta: [
-        (adadelta_eps_outside_roots, "inside both square roots", True),
-        (adadelta_averages_gradients_into_u, "squared \\*steps\\*", True),
-        (adadelta_ratio_upside_down, "upside down", True),
-        (adadelta_ignores_lr, "multiply the step by lr", True),
-        (adadelta_no_square_roots, "take square roots", True),
+        (adadelta_eps_outside_roots, "w after step 1 has wrong values", True, "inside both square roots"),
+        (adadelta_averages_gradients_into_u, "w after step 1 has wrong values", True, r"squared \*steps\*"),
+        (adadelta_ratio_upside_down, "w after step 1 has wrong values", True, "upside down"),
+        (adadelta_ignores_lr, "w after step 4 has wrong values", True, "multiply the step by lr"),
+        (adadelta_no_square_roots, "w after step 1 has wrong values", True, "take square roots"),
     ],
     checks.check_adam: [
-        (adam_without_bias_correction, "biased towards 0", True),
-        (adam_lecture_divides_by_beta, "not by β", True),
-        (adam_counts_from_zero, "t = 1", True),
-        (adam_never_increments_t, "t must count", True),
-        (adam_eps_inside_root, "outside the square root", True),
-        (adam_corrects_first_moment_only, "correct both moments", True),
+        (adam_without_bias_correction, "w after step 1 has wrong values", True, "biased towards 0"),
+        (adam_lecture_divides_by_beta, "w after step 1 has wrong values", True, "not by β"),
+        (adam_counts_from_zero, "w after step 1 contains", True, "t = 1"),
+        (adam_never_increments_t, "w after step 2 has wrong values", True, "t must count"),
+        (adam_eps_inside_root, "w after step 1 has wrong values", True, "outside the square root"),
+        (adam_corrects_first_moment_only, "w after step 1 has wrong values", True, "correct both moments"),
     ],
     checks.check_step_decay: [
-        (step_decay_off_by_one, "off by one", True),
-        (step_decay_ceiling, "not the ceiling", True),
-        (step_decay_no_floor, "drops in steps", True),
-        (step_decay_every_epoch, "decays every epoch", True),
-        (step_decay_multiplies, "don't multiply", True),
-        (step_decay_wrong_default_gamma, "gamma left at its default", True),
-        (step_decay_returns_a_list, "one number", True),
+        (step_decay_off_by_one, "the schedule has wrong values", True, "off by one"),
+        (step_decay_ceiling, "the schedule has wrong values", True, "not the ceiling"),
+        (step_decay_no_floor, "the schedule has wrong values", True, "drops in steps"),
+        (step_decay_every_epoch, "the schedule has wrong values", True, "decays every epoch"),
+        (step_decay_multiplies, "the schedule has wrong values", True, "don't multiply"),
+        (step_decay_wrong_default_gamma, "gamma left at its default", True, None),
+        (step_decay_returns_a_list, "one number", True, None),
     ],
     checks.check_train_minibatch: [
-        (train_minibatch_no_shuffle, "not shuffled", True),
-        (train_minibatch_shuffles_once, "every epoch, not once", True),
-        (train_minibatch_drops_last_batch, "keeping the last, smaller batch", True),
-        (train_minibatch_one_loss_per_epoch, "not one per epoch", True),
-        (train_minibatch_divides_by_batch_size, "don't divide by B", True),
-        (train_minibatch_global_random, "generator you are given", True),
-        (train_minibatch_full_batch, "batches of sizes", True),
-        (train_minibatch_updates_in_place, "in place", True),
+        (train_minibatch_no_shuffle, "losses has wrong values", True, "not shuffled"),
+        (train_minibatch_shuffles_once, "losses has wrong values", True, "every epoch, not once"),
+        (train_minibatch_drops_last_batch, "keeping the last, smaller batch", True, None),
+        (train_minibatch_one_loss_per_epoch, "losses has shape", True, "not one per epoch"),
+        (train_minibatch_divides_by_batch_size, "losses has wrong values", True, "don't divide by B"),
+        (train_minibatch_global_random, "losses has wrong values", True, "generator you are given"),
+        (train_minibatch_full_batch, "batches of sizes", True, None),
+        (train_minibatch_updates_in_place, "in place", True, None),
     ],
 }

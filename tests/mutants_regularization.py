@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import copy
 import math
-import types
 from typing import Any, Callable
 
 import numpy as np
 
 import dlcourse.ref as ref
 from dlcourse.checks import regularization as checks
-from impersonate import as_student
 
 Impl = Callable[..., Any]
-
-
-def student_class(cls: type) -> type:
-    """A copy of a reference class whose methods the anti-shortcut guard sees as student code."""
-    body = {k: as_student(v) if isinstance(v, types.FunctionType) else v for k, v in vars(cls).items()
-            if k not in ("__dict__", "__weakref__")}
-    return type(cls.__name__, (), body)
 
 
 # ----------------------------------------------------------------- stratified split
@@ -341,50 +332,50 @@ REFERENCE: dict[Callable[..., None], Impl] = {
     checks.check_early_stopping: ref.EarlyStopping,
 }
 
-MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None]]] = {
     checks.check_stratified_split: [
-        (stratified_split_not_stratified, "stratify", True),
-        (stratified_split_global_random_state, "same seed", True),
-        (stratified_split_never_shuffles, "different seeds gave the same split", True),
-        (stratified_split_overlapping, "overlap", True),
-        (stratified_split_drops_examples, "exactly once", True),
+        (stratified_split_not_stratified, "val_idx holds", True, "stratify"),
+        (stratified_split_global_random_state, "same seed", True, "draw every random number from the `rng` argument"),
+        (stratified_split_never_shuffles, "different seeds gave the same split", True, "shuffle each class's indices with rng"),
+        (stratified_split_overlapping, "overlap", True, None),
+        (stratified_split_drops_examples, "exactly once", True, None),
     ],
     checks.check_l2_penalty: [
-        (l2_penalty_includes_biases, "not penalized", True),
-        (l2_penalty_without_half, "½ is missing", True),
-        (l2_penalty_double_gradient, "not 2λW", True),
-        (l2_penalty_norm_not_squared, "square the weights", True),
-        (l2_penalty_gradient_only_for_weights, "zero gradient for the unpenalized", True),
+        (l2_penalty_includes_biases, "l2_penalty's penalty is", True, "not penalized"),
+        (l2_penalty_without_half, "l2_penalty's penalty is", True, "½ is missing"),
+        (l2_penalty_double_gradient, r"grads\['W1'\] has wrong values", True, "not 2λW"),
+        (l2_penalty_norm_not_squared, "l2_penalty's penalty is", True, "square the weights"),
+        (l2_penalty_gradient_only_for_weights, "zero gradient for the unpenalized", True, None),
     ],
     checks.check_l1_penalty: [
-        (l1_penalty_includes_biases, "not penalized", True),
-        (l1_penalty_lecture_sign, "sign wrong", True),
-        (l1_penalty_sign_one_at_zero, "subgradient 0", False),
-        (l1_penalty_with_half, "L1 has no ½", True),
-        (l1_penalty_l2_gradient, "L2 gradient", True),
+        (l1_penalty_includes_biases, "l1_penalty's penalty is", True, "not penalized"),
+        (l1_penalty_lecture_sign, r"grads\['W1'\] has wrong values", True, "sign wrong"),
+        (l1_penalty_sign_one_at_zero, r"grads\['W1'\] has wrong values", False, "subgradient 0"),
+        (l1_penalty_with_half, "l1_penalty's penalty is", True, "L1 has no ½"),
+        (l1_penalty_l2_gradient, r"grads\['W1'\] has wrong values", True, "L2 gradient"),
     ],
     checks.check_dropout_forward: [
-        (dropout_forward_no_rescale, "1/\\(1 − p\\)", True),
-        (dropout_forward_p_as_keep_probability, "DROPPING", True),
-        (dropout_forward_scales_at_eval, "non-inverted", True),
-        (dropout_forward_drops_at_eval, "eval mode", True),
-        (dropout_forward_other_draw, "in one call", True),
-        (dropout_forward_unscaled_cache, "scaled\\* mask", True),
+        (dropout_forward_no_rescale, "dropout_forward's out has wrong values", True, r"1/\(1 − p\)"),
+        (dropout_forward_p_as_keep_probability, "dropout_forward's out has wrong values", True, "DROPPING"),
+        (dropout_forward_scales_at_eval, "dropout_forward's out has wrong values", True, "non-inverted"),
+        (dropout_forward_drops_at_eval, "dropout_forward's out has wrong values", True, "eval mode"),
+        (dropout_forward_other_draw, "dropout_forward's out has wrong values", True, "in one call"),
+        (dropout_forward_unscaled_cache, r"dropout_forward's cache \(the scaled mask\) has wrong values", True, r"scaled\* mask"),
     ],
     checks.check_dropout_backward: [
-        (dropout_backward_unscaled, "scale the gradient", True),
-        (dropout_backward_identity, "no gradient", True),
-        (dropout_backward_scaled_twice, "do not divide again", True),
-        (dropout_backward_mask_only, "chain rule", True),
+        (dropout_backward_unscaled, "dx has wrong values", True, "scale the gradient"),
+        (dropout_backward_identity, "dx has wrong values", True, "no gradient"),
+        (dropout_backward_scaled_twice, "dx has wrong values", True, "do not divide again"),
+        (dropout_backward_mask_only, "dx has wrong values", True, "chain rule"),
     ],
     checks.check_early_stopping: [
-        (EarlyStoppingKeepsLastWeights, "LAST weights", True),
-        (EarlyStoppingStoresReference, "LAST weights", True),
-        (EarlyStoppingOffByOne, "stop now", True),
-        (EarlyStoppingComparesWithPrevious, "BEST loss", True),
-        (EarlyStoppingNeverResets, "restarts the count", True),
-        (EarlyStoppingIgnoresMinDelta, "best_loss", False),
-        (EarlyStoppingLessOrEqual, "best_epoch", False),
+        (EarlyStoppingKeepsLastWeights, r"best_params\['W'\] has wrong values", True, "LAST weights"),
+        (EarlyStoppingStoresReference, r"best_params\['W'\] has wrong values", True, "LAST weights"),
+        (EarlyStoppingOffByOne, "step returned False, expected True", True, "stop now"),
+        (EarlyStoppingComparesWithPrevious, "step returned False, expected True", True, "BEST loss"),
+        (EarlyStoppingNeverResets, "step returned True, expected False", True, "restarts the count"),
+        (EarlyStoppingIgnoresMinDelta, "best_loss", False, None),
+        (EarlyStoppingLessOrEqual, "best_epoch", False, None),
     ],
 }
 
@@ -485,16 +476,16 @@ CORRECT[checks.check_random_search_points] = [random_search_points_natural_log]
 REFERENCE[checks.check_random_shift] = ref.random_shift
 REFERENCE[checks.check_random_search_points] = ref.random_search_points
 MUTANTS[checks.check_random_shift] = [
-    (random_shift_np_roll, "wraps", True),
-    (random_shift_wrong_direction, "wrong way", True),
-    (random_shift_axes_swapped, "swapped", True),
-    (random_shift_one_shift_per_batch, "its own shift", True),
-    (random_shift_excludes_upper_bound, "excludes its upper bound", True),
-    (random_shift_in_place, "in place", True),
+    (random_shift_np_roll, "random_shift's output has wrong values", True, "wraps"),
+    (random_shift_wrong_direction, "random_shift's output has wrong values", True, "wrong way"),
+    (random_shift_axes_swapped, "random_shift's output has wrong values", True, "swapped"),
+    (random_shift_one_shift_per_batch, "random_shift's output has wrong values", True, "its own shift"),
+    (random_shift_excludes_upper_bound, "random_shift's output has wrong values", True, "excludes its upper bound"),
+    (random_shift_in_place, "in place", True, None),
 ]
 MUTANTS[checks.check_random_search_points] = [
-    (random_search_points_ignores_log, "log axes", True),
-    (random_search_points_axis_by_axis, "one call", True),
-    (random_search_points_exponent_in_e, "10\\*\\*u", True),
-    (random_search_points_grid, "wrong values", True),
+    (random_search_points_ignores_log, "the sampled points has wrong values", True, "log axes"),
+    (random_search_points_axis_by_axis, "the sampled points has wrong values", True, "one call"),
+    (random_search_points_exponent_in_e, "the sampled points has wrong values", True, r"10\*\*u"),
+    (random_search_points_grid, "wrong values", True, None),
 ]

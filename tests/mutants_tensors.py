@@ -1,8 +1,7 @@
 """Correct alternatives and known-wrong implementations (mutants) for the 00-setup checks.
 
-``MUTANTS[check]`` lists ``(implementation, pattern, public)``: the check must raise a
-CheckFailure whose message matches ``pattern`` (``None``: the student's own code crashes);
-``public`` says whether the public cases already catch it (otherwise only hidden=True must).
+``MUTANTS[check]`` lists ``(implementation, pattern, public, hint)`` entries, as ``check_harness``
+describes.
 """
 
 from __future__ import annotations
@@ -226,41 +225,41 @@ CORRECT: dict[Callable[..., None], list[Impl]] = {
     checks.check_pairwise_distances: [pairwise_distances_expansion],
 }
 
-MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool]]] = {
+MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None]]] = {
     checks.check_tensor_bytes: [
-        (tensor_bytes_counts_elements, r"(?s)172,480,000.*number of elements", True),
-        (tensor_bytes_in_bits, r"size in bits", True),
-        (tensor_bytes_assumes_float32, r"counted as 4 bytes", True),
-        (tensor_bytes_sums_the_shape, r"product", True),
-        (tensor_bytes_returns_float, r"return an int", True),
-        (tensor_bytes_scalar_is_empty, r"scalar with one element", False),
-        (tensor_bytes_calls_reference, r"called dlcourse\.ref\.tensors\.tensor_bytes", True),
+        (tensor_bytes_counts_elements, r"is 43,120,000, expected 172,480,000", True, r"number of elements"),
+        (tensor_bytes_in_bits, "tensor_bytes is", True, "size in bits"),
+        (tensor_bytes_assumes_float32, "tensor_bytes is", True, "counted as 4 bytes"),
+        (tensor_bytes_sums_the_shape, "tensor_bytes is", True, "product"),
+        (tensor_bytes_returns_float, "return an int", True, None),
+        (tensor_bytes_scalar_is_empty, "tensor_bytes is", False, "scalar with one element"),
+        (tensor_bytes_calls_reference, r"called dlcourse\.ref\.tensors\.tensor_bytes", True, None),
     ],
     checks.check_one_hot: [
-        (one_hot_integer_dtype, r"dtype int64; return floats", True),
-        (one_hot_boolean, r"dtype bool; return floats", True),
-        (one_hot_transposed, r"transposed", True),
-        (one_hot_ignores_num_classes, r"num_classes was ignored", False),
-        (one_hot_one_column_short, r"one column too few", True),
-        (one_hot_off_by_one, r"one column off", True),
+        (one_hot_integer_dtype, "dtype int64; return floats", True, None),
+        (one_hot_boolean, "dtype bool; return floats", True, None),
+        (one_hot_transposed, r"one_hot\(y\) has shape", True, "transposed"),
+        (one_hot_ignores_num_classes, r"one_hot\(y\) has shape", False, "num_classes was ignored"),
+        (one_hot_one_column_short, r"one_hot\(y\) has shape", True, "one column too few"),
+        (one_hot_off_by_one, r"one_hot\(y\) has wrong values", True, "one column off"),
     ],
     checks.check_minibatches: [
-        (minibatches_drops_last_partial_batch, r"last, smaller batch of 2 example\(s\) is missing", True),
-        (minibatches_never_reshuffles, r"reshuffle every epoch", True),
-        (minibatches_no_shuffle, r"original order.*\n.*shuffle", True),
-        (minibatches_shuffles_x_and_y_separately, r"do not belong together", True),
-        (minibatches_global_random_state, r"same seed gave different batches", True),
-        (minibatches_shuffles_in_place, r"changed its argument #1 in place", True),
-        (minibatches_empty_last_batch, r"empty batch comes last", True),
+        (minibatches_drops_last_partial_batch, "batch sizes are", True, r"last, smaller batch of 2 example\(s\) is missing"),
+        (minibatches_never_reshuffles, "two epochs with the same generator came in the same order", True, "reshuffle every epoch"),
+        (minibatches_no_shuffle, r"original order", True, r"shuffle: draw a permutation"),
+        (minibatches_shuffles_x_and_y_separately, "do not belong together", True, "index X and y with the same permutation"),
+        (minibatches_global_random_state, "same seed gave different batches", True, "take all randomness from the `rng` argument"),
+        (minibatches_shuffles_in_place, "changed its argument #1 in place", True, None),
+        (minibatches_empty_last_batch, "batch sizes are", True, "empty batch comes last"),
     ],
     checks.check_pairwise_distances: [
-        (pairwise_distances_squared, r"squared distances", True),
-        (pairwise_distances_transposed_broadcast, r"transposed", True),
-        (pairwise_distances_row_by_row, None, True),
-        (pairwise_distances_expansion_unclipped, r"clip at 0", False),
-        (pairwise_distances_manhattan, r"L1 \(Manhattan\)", True),
-        (pairwise_distances_plus_cross_term, r"cross term is subtracted", True),
-        (pairwise_distances_with_loops, r"uses a for loop", True),
-        (pairwise_distances_wrong_sum_axis, r"shape \(2, 2\), expected \(2, 3\)", True),
+        (pairwise_distances_squared, r"pairwise_distances\(A, B\) has wrong values", True, "squared distances"),
+        (pairwise_distances_transposed_broadcast, r"pairwise_distances\(A, B\) has shape", True, "transposed"),
+        (pairwise_distances_row_by_row, None, True, None),
+        (pairwise_distances_expansion_unclipped, r"pairwise_distances\(A, B\) contains", False, "clip at 0"),
+        (pairwise_distances_manhattan, r"pairwise_distances\(A, B\) has wrong values", True, r"L1 \(Manhattan\)"),
+        (pairwise_distances_plus_cross_term, r"pairwise_distances\(A, B\) has wrong values", True, "cross term is subtracted"),
+        (pairwise_distances_with_loops, "uses a for loop", True, r"A\[:, None, :\] has shape \(N, 1, D\) and B\[None, :, :\] has"),
+        (pairwise_distances_wrong_sum_axis, r"shape \(2, 2\), expected \(2, 3\)", True, None),
     ],
 }

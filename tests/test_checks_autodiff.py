@@ -4,77 +4,20 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
 import pytest
 
 import dlcourse.ref as ref
 from dlcourse.checks import CheckFailure
 from dlcourse.checks import autodiff as checks
+from check_harness import check_tests
 from impersonate import as_student
-from mutants_autodiff import CORRECT, MUTANTS, REFERENCE, student_class
+from mutants_autodiff import CORRECT, MUTANTS, REFERENCE
 
-CHECKS = list(REFERENCE)
-
-
-def _id(obj) -> str:
-    return getattr(obj, "__name__", str(obj))
-
-
-def _student(check):
-    impl = REFERENCE[check]()
-    return impl if isinstance(impl, type) else as_student(impl)
-
-
-@pytest.mark.parametrize("hidden", [False, True], ids=["public", "hidden"])
-@pytest.mark.parametrize("check", CHECKS, ids=_id)
-def test_reference_passes(check, hidden, capfd):
-    check(_student(check), hidden=hidden)
-    out, err = capfd.readouterr()
-    assert "passed" in out and err == "", "a passing check prints to stdout only"
-
-
-@pytest.mark.parametrize("hidden", [False, True], ids=["public", "hidden"])
-@pytest.mark.parametrize(
-    "check,impl", [(c, i) for c, impls in CORRECT.items() for i in impls], ids=lambda o: _id(o)
-)
-def test_alternative_correct_implementation_passes(check, impl, hidden):
-    check(impl, hidden=hidden)
-
-
-MUTANT_CASES = [(c, m, pattern, public) for c, ms in MUTANTS.items() for m, pattern, public in ms]
-
-
-@pytest.mark.parametrize("check,mutant,pattern,public", MUTANT_CASES, ids=lambda o: _id(o) if callable(o) else "")
-def test_mutant_is_rejected_with_its_diagnosis(check, mutant, pattern, public):
-    modes = [False, True] if public else [True]
-    for hidden in modes:
-        with np.errstate(all="ignore"):
-            if pattern is None:
-                with pytest.raises(Exception) as info:
-                    check(mutant, hidden=hidden)
-                assert not isinstance(info.value, CheckFailure), "expected the student's code itself to fail"
-            else:
-                with pytest.raises(CheckFailure, match=pattern):
-                    check(mutant, hidden=hidden)
-
-
-@pytest.mark.parametrize("check,mutant,pattern,public", [c for c in MUTANT_CASES if not c[3]],
-                         ids=lambda o: _id(o) if callable(o) else "")
-def test_hidden_only_mutants_pass_the_public_cases(check, mutant, pattern, public):
-    check(mutant, hidden=False)
-
-
-def test_every_check_has_at_least_four_mutants():
-    for check in CHECKS:
-        assert len(MUTANTS[check]) >= 4, check.__name__
-
-
-def test_every_public_check_function_is_covered():
-    assert set(CHECKS) == {getattr(checks, name) for name in checks.__all__}
+globals().update(check_tests(checks, REFERENCE, CORRECT, MUTANTS))
 
 
 def test_the_student_copy_of_value_is_not_reference_code():
-    V = student_class(ref.Value)
+    V = as_student(ref.Value)
     x = V(2.0)
     out = x * x + 1
     out.backward()
@@ -82,7 +25,7 @@ def test_the_student_copy_of_value_is_not_reference_code():
     assert "dlcourse/ref" not in V.__mul__.__code__.co_filename
 
 
-def test_unfinished_stub_shows_the_students_own_error():
+def test_unfinished_operator_stub_shows_the_students_own_error():
     class Value(ref.Value.__mro__[-1]):  # object
         def __init__(self, data):
             self.data, self.grad = float(data), 0.0

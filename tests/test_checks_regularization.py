@@ -2,86 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
-import numpy as np
-import pytest
-
-from dlcourse.checks import CheckFailure
 from dlcourse.checks import regularization as checks
-from impersonate import as_student
-from mutants_regularization import CORRECT, MUTANTS, REFERENCE, student_class
+from check_harness import check_tests
+from mutants_regularization import CORRECT, MUTANTS, REFERENCE
 
-CHECKS = list(REFERENCE)
-
-
-def _id(obj) -> str:
-    return getattr(obj, "__name__", str(obj))
-
-
-@pytest.mark.parametrize("hidden", [False, True], ids=["public", "hidden"])
-@pytest.mark.parametrize("check", CHECKS, ids=_id)
-def test_reference_passes(check, hidden, capfd):
-    impl = REFERENCE[check]
-    check(student_class(impl) if isinstance(impl, type) else as_student(impl), hidden=hidden)
-    out, err = capfd.readouterr()
-    assert "passed" in out and err == "", "a passing check prints to stdout only"
-
-
-@pytest.mark.parametrize("hidden", [False, True], ids=["public", "hidden"])
-@pytest.mark.parametrize(
-    "check,impl", [(c, i) for c, impls in CORRECT.items() for i in impls], ids=lambda o: _id(o)
-)
-def test_alternative_correct_implementation_passes(check, impl, hidden):
-    check(impl, hidden=hidden)
-
-
-MUTANT_CASES = [(c, m, pattern, public) for c, ms in MUTANTS.items() for m, pattern, public in ms]
-
-
-@pytest.mark.parametrize("check,mutant,pattern,public", MUTANT_CASES, ids=lambda o: _id(o) if callable(o) else "")
-def test_mutant_is_rejected_with_its_diagnosis(check, mutant, pattern, public):
-    modes = [False, True] if public else [True]
-    for hidden in modes:
-        with np.errstate(all="ignore"):  # the mutants' own overflow warnings are not under test
-            if pattern is None:
-                with pytest.raises(Exception) as info:
-                    check(mutant, hidden=hidden)
-                assert not isinstance(info.value, CheckFailure), "expected the student's code itself to fail"
-            else:
-                with pytest.raises(CheckFailure, match=pattern):
-                    check(mutant, hidden=hidden)
-
-
-def test_every_check_has_at_least_four_mutants():
-    for check in CHECKS:
-        assert len(MUTANTS[check]) >= 4, check.__name__
-
-
-def test_every_public_check_function_is_covered():
-    assert set(CHECKS) == {getattr(checks, name) for name in checks.__all__}
-
-
-def test_unfinished_stub_shows_the_students_own_error():
-    def affine_forward(x, w, b):
-        raise NotImplementedError("Replace this line with your solution.")
-
-
-def test_unfinished_stub_shows_the_students_own_error():
-    def dropout_forward(x, p=0.5, train=True, rng=None):
-        raise NotImplementedError("Replace this line with your solution.")
-
-    with pytest.raises(NotImplementedError, match="Replace this line"):
-        checks.check_dropout_forward(dropout_forward)
-
-
-def test_guard_catches_the_reference():
-    from dlcourse.ref import regularization as alias
-
-    def l2_penalty(params, lam):
-        return alias.l2_penalty(params, lam)
-
-    with pytest.raises(CheckFailure, match="dlcourse.ref.regularization.l2_penalty"):
-        checks.check_l2_penalty(l2_penalty)
-    with pytest.raises(CheckFailure, match="dlcourse.ref.regularization"):
-        checks.check_early_stopping(alias.EarlyStopping)
+globals().update(check_tests(checks, REFERENCE, CORRECT, MUTANTS))

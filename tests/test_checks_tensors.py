@@ -7,71 +7,10 @@ import pytest
 
 from dlcourse.checks import CheckFailure
 from dlcourse.checks import tensors as checks
-from impersonate import as_student
+from check_harness import check_tests
 from mutants_tensors import CORRECT, MUTANTS, REFERENCE
 
-CHECKS = list(REFERENCE)
-
-
-def _id(obj) -> str:
-    return getattr(obj, "__name__", str(obj))
-
-
-@pytest.mark.parametrize("hidden", [False, True], ids=["public", "hidden"])
-@pytest.mark.parametrize("check", CHECKS, ids=_id)
-def test_reference_passes(check, hidden, capfd):
-    check(as_student(REFERENCE[check]), hidden=hidden)
-    out, err = capfd.readouterr()
-    assert "passed" in out and err == "", "a passing check prints to stdout only"
-
-
-@pytest.mark.parametrize("hidden", [False, True], ids=["public", "hidden"])
-@pytest.mark.parametrize(
-    "check,impl", [(c, i) for c, impls in CORRECT.items() for i in impls], ids=lambda o: _id(o)
-)
-def test_alternative_correct_implementation_passes(check, impl, hidden):
-    check(impl, hidden=hidden)
-
-
-MUTANT_CASES = [(c, m, pattern, public) for c, ms in MUTANTS.items() for m, pattern, public in ms]
-
-
-@pytest.mark.parametrize("check,mutant,pattern,public", MUTANT_CASES, ids=lambda o: _id(o) if callable(o) else "")
-def test_mutant_is_rejected_with_its_diagnosis(check, mutant, pattern, public):
-    modes = [False, True] if public else [True]
-    for hidden in modes:
-        with np.errstate(all="ignore"):  # the mutants' own warnings (sqrt of a negative) are not under test
-            if pattern is None:
-                with pytest.raises(Exception) as info:
-                    check(mutant, hidden=hidden)
-                assert not isinstance(info.value, CheckFailure), "expected the student's code itself to fail"
-            else:
-                with pytest.raises(CheckFailure, match=pattern):
-                    check(mutant, hidden=hidden)
-
-
-@pytest.mark.parametrize("check,mutant,pattern,public", [c for c in MUTANT_CASES if not c[3]],
-                         ids=lambda o: _id(o) if callable(o) else "")
-def test_hidden_only_mutants_pass_the_public_cases(check, mutant, pattern, public):
-    """The table says honestly which mistakes only the hidden cases catch."""
-    check(mutant, hidden=False)
-
-
-def test_every_check_has_at_least_four_mutants():
-    for check in CHECKS:
-        assert len(MUTANTS[check]) >= 4, check.__name__
-
-
-def test_every_public_check_function_is_covered():
-    assert set(CHECKS) == {getattr(checks, name) for name in checks.__all__}
-
-
-def test_unfinished_stub_shows_the_students_own_error():
-    def one_hot(y, num_classes=None):
-        raise NotImplementedError("Replace this line with your solution.")
-
-    with pytest.raises(NotImplementedError, match="Replace this line"):
-        checks.check_one_hot(one_hot)
+globals().update(check_tests(checks, REFERENCE, CORRECT, MUTANTS))
 
 
 def test_unfinished_generator_stub_shows_the_students_own_error():

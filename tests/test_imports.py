@@ -26,9 +26,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent / "dlcourse"
 LAYERS: dict[str, frozenset[str]] = {
     "ref": frozenset(),
     "gpu": frozenset({"ref"}),
-    "checks": frozenset({"ref"}),
-    "widgets": frozenset({"ref"}),
     "data": frozenset({"ref"}),
+    # data sits below checks and widgets: a widget may show a data set, a check may draw its cases from one
+    "checks": frozenset({"ref", "data"}),
+    "widgets": frozenset({"ref", "data"}),
     "course": frozenset({"ref", "gpu", "checks", "widgets", "data"}),
 }
 

@@ -10,12 +10,6 @@ from dlcourse import ref
 torch = pytest.importorskip("torch")
 gpu = pytest.importorskip("dlcourse.gpu")
 
-DEVICES = [
-    pytest.param("cpu", id="cpu"),
-    pytest.param("cuda", id="cuda", marks=[pytest.mark.cuda, pytest.mark.skipif(
-        not torch.cuda.is_available(), reason="no CUDA device (torch.cuda.is_available() is False)")]),
-]
-
 
 def _data(rng, n=8, d=5):
     x = rng.standard_normal((n, d)) * rng.uniform(0.5, 3, d) + rng.uniform(-2, 2, d)
@@ -123,7 +117,6 @@ def test_standardize_uses_training_statistics_only():
     np.testing.assert_allclose(Z_test, (X_test - X_train.mean(0)) / std)
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_gpu_twins_equal_reference(device):
     rng = np.random.default_rng(5)
     x, gamma, beta = _data(rng, 9, 4)
@@ -154,7 +147,6 @@ def test_gpu_twins_equal_reference(device):
         np.testing.assert_allclose(b.cpu().numpy(), a, rtol=1e-12)
 
 
-@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("spatial", [False, True], ids=["1d", "2d"])
 def test_batchnorm_module_equals_torch(device, spatial):
     torch.manual_seed(0)

@@ -19,14 +19,6 @@ gpu = pytest.importorskip("dlcourse.gpu")
 STEPS = 100
 TOL = 1e-12  # float64 iterates agree to rounding (~1e-15); the tolerance leaves headroom
 
-DEVICES = [
-    pytest.param("cpu", id="cpu"),
-    pytest.param(
-        "cuda",
-        id="cuda",
-        marks=[pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")],
-    ),
-]
 
 # name -> (NumPy rule, cfg, torch.optim class, its kwargs, our Optimizer subclass)
 CASES = {
@@ -98,7 +90,6 @@ def test_numpy_rule_equals_torch_optim_for_100_steps(name, start_and_noise):
     assert diff.max() < TOL, f"{name}: first step off by > {TOL}: {int(np.argmax(diff > TOL))}, max {diff.max():.2e}"
 
 
-@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", list(CASES))
 def test_gpu_optimizer_subclass_equals_builtin(name, device, start_and_noise):
     _, cfg, cls, kwargs, ours_cls = CASES[name]

@@ -11,12 +11,6 @@ torch = pytest.importorskip("torch")
 gpu = pytest.importorskip("dlcourse.gpu")
 F = torch.nn.functional
 
-DEVICES = [
-    pytest.param("cpu", id="cpu"),
-    pytest.param("cuda", id="cuda", marks=[pytest.mark.cuda, pytest.mark.skipif(
-        not torch.cuda.is_available(), reason="no CUDA device (torch.cuda.is_available() is False)")]),
-]
-
 
 def _params(rng):
     return {"W1": rng.standard_normal((4, 3)), "b1": rng.standard_normal(3),
@@ -172,7 +166,6 @@ def test_search_samplers():
     assert ref.grid_search_points([(2.0, 4.0)], 1).tolist() == [[3.0]]
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_gpu_twins_equal_reference(device):
     rng = np.random.default_rng(5)
     params = _params(rng)

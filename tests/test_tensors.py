@@ -117,16 +117,14 @@ def test_pairwise_distance_of_a_point_to_itself_is_exactly_zero():
     assert np.all(np.diag(ref.pairwise_distances(A, A)) == 0.0)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
-@pytest.mark.cuda
-def test_twins_on_cuda():
+def test_twins_stay_on_the_device(device):
     rng = np.random.default_rng(0)
     A, B = rng.standard_normal((6, 3)), rng.standard_normal((4, 3))
-    out = gpu.pairwise_distances(torch.from_numpy(A).cuda(), torch.from_numpy(B).cuda())
-    assert out.device.type == "cuda"
+    out = gpu.pairwise_distances(torch.from_numpy(A).to(device), torch.from_numpy(B).to(device))
+    assert out.device.type == device.type
     np.testing.assert_allclose(out.cpu().numpy(), ref.pairwise_distances(A, B), rtol=1e-10)
-    y = torch.tensor([0, 2, 1], device="cuda")
-    assert gpu.one_hot(y, 3).device.type == "cuda"
-    X = torch.arange(10.0, device="cuda").reshape(5, 2)
-    batches = list(gpu.minibatches(X, torch.arange(5, device="cuda"), 2, rng=0))
-    assert [len(b[0]) for b in batches] == [2, 2, 1] and batches[0][0].device.type == "cuda"
+    y = torch.tensor([0, 2, 1], device=device)
+    assert gpu.one_hot(y, 3).device.type == device.type
+    X = torch.arange(10.0, device=device).reshape(5, 2)
+    batches = list(gpu.minibatches(X, torch.arange(5, device=device), 2, rng=0))
+    assert [len(b[0]) for b in batches] == [2, 2, 1] and batches[0][0].device.type == device.type

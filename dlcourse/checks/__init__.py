@@ -16,7 +16,8 @@ Machinery, shared by every lecture (a new lecture uses it rather than writing it
 ``exercise`` (the ``@exercise("name")`` entry every public check goes through: unfinished
 exercises, tracebacks that show the student's frames, not the check's), ``cases`` (the seed
 policy: ``case_rng(hidden, SALT)`` for every random case), ``compare`` (type/shape/value
-diagnostics, ``Mistake`` hints, the pass line), ``gradients`` (``GRAD_TOL`` and the
+diagnostics; ``CheckRun``, which drives every case loop and names a ``Mistake`` only when the
+answer matches it on every case; the pass line), ``gradients`` (``GRAD_TOL`` and the
 finite-difference checks), ``guard`` (calling student code safely: ``call_student``,
 ``call_strict``, ``unpack``), ``errors`` (``CheckFailure``).
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import Mistake, expect_array, expect_scalar, passed
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_scalar
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.gradients import (
@@ -42,14 +42,14 @@ Build = Callable[..., tuple[Any, dict[str, Any]]]
 class _Node:
     """A minimal Value used only to replay expressions with a known mistake (see :func:`_replay`)."""
 
-    accumulate = True
+    assigns: frozenset[str] = frozenset()  # the operations whose backward assigns instead of accumulating
 
     def __init__(self, data: float, children: tuple[_Node, ...] = ()) -> None:
         self.data, self.grad, self._prev = float(data), 0.0, children
         self._backward: Callable[[], None] = lambda: None
 
-    def _give(self, amount: float) -> None:
-        self.grad = self.grad + amount if self.accumulate else amount
+    def _give(self, amount: float, op: str) -> None:
+        self.grad = amount if op in self.assigns else self.grad + amount
 
     @classmethod
     def _wrap(cls, o: Any) -> _Node:
@@ -60,8 +60,8 @@ class _Node:
         out = type(self)(self.data + o.data, (self, o))
 
         def back() -> None:
-            self._give(out.grad)
-            o._give(out.grad)
+            self._give(out.grad, "add")
+            o._give(out.grad, "add")
 
         out._backward = back
         return out
@@ -71,25 +71,25 @@ class _Node:
         out = type(self)(self.data * o.data, (self, o))
 
         def back() -> None:
-            self._give(o.data * out.grad)
-            o._give(self.data * out.grad)
+            self._give(o.data * out.grad, "mul")
+            o._give(self.data * out.grad, "mul")
 
         out._backward = back
         return out
 
     def __pow__(self, n: float) -> _Node:
         out = type(self)(self.data**n, (self,))
-        out._backward = lambda: self._give(n * self.data ** (n - 1) * out.grad)
+        out._backward = lambda: self._give(n * self.data ** (n - 1) * out.grad, "pow")
         return out
 
     def exp(self) -> _Node:
         out = type(self)(math.exp(self.data), (self,))
-        out._backward = lambda: self._give(out.data * out.grad)
+        out._backward = lambda: self._give(out.data * out.grad, "exp")
         return out
 
     def tanh(self) -> _Node:
         out = type(self)(math.tanh(self.data), (self,))
-        out._backward = lambda: self._give((1 - out.data**2) * out.grad)
+        out._backward = lambda: self._give((1 - out.data**2) * out.grad, "tanh")
         return out
 
     def __neg__(self) -> _Node:
@@ -115,7 +115,13 @@ class _Node:
 
 
 class _AssigningNode(_Node):
-    accumulate = False
+    assigns = frozenset({"add", "mul", "pow", "exp", "tanh"})
+
+
+class _SumProductAssigningNode(_Node):
+    """Assigns in + and * only (the operations written first), accumulates in the others."""
+
+    assigns = frozenset({"add", "mul"})
 
 
 def _topo(root: _Node) -> list[_Node]:
@@ -135,10 +141,10 @@ def _topo(root: _Node) -> list[_Node]:
 
 def _replay(build: Build, xs: tuple[float, ...], mistake: str) -> dict[str, float]:
     """The grads a Value with ``mistake`` would report on ``build(xs)``."""
-    cls = _AssigningNode if mistake == "assign" else _Node
+    cls = {"assign": _AssigningNode, "assign in + and *": _SumProductAssigningNode}.get(mistake, _Node)
     out, nodes = build(cls, *[cls(x) for x in xs])
     out.grad = 1.0
-    if mistake in ("assign", "correct"):
+    if mistake in ("assign", "assign in + and *", "correct"):
         for n in reversed(_topo(out)):
             n._backward()
     elif mistake == "not reversed":  # inputs first: every node passes on a gradient it has not received yet
@@ -167,9 +173,11 @@ def _replay(build: Build, xs: tuple[float, ...], mistake: str) -> dict[str, floa
     return {name: float(node.grad) for name, node in nodes.items()}
 
 
+_ASSIGN = ("a node used more than once must collect the gradient of every use: accumulate with "
+           "`self.grad += ...` in each _backward, never assign `self.grad = ...`.")
 _DIAGNOSES = {
-    "assign": "a node used more than once must collect the gradient of every use: accumulate with "
-              "`self.grad += ...` in each _backward, never assign `self.grad = ...`.",
+    "assign": _ASSIGN,
+    "assign in + and *": _ASSIGN,  # one mistake, made in every operation or only in the first two
     "not reversed": "the nodes run their _backward in the wrong direction: build the topological order "
                     "(inputs before outputs) and visit it reversed, from the output back to the inputs.",
     "recursive": "a node reached along two paths passed its gradient on twice: sort the graph "
@@ -232,8 +240,8 @@ def _expected(build: Build, xs: tuple[float, ...]) -> tuple[float, dict[str, flo
 def _expect_grads(got: dict[str, float], build: Build, xs: tuple[float, ...], case: str,
                   extra: list[tuple[dict[str, float], str]] = ()) -> None:
     _, expected = _expected(build, xs)
-    variants = [(_replay(build, xs, m), _DIAGNOSES[m]) for m in ("no seed", "assign", "recursive", "not reversed",
-                                                                  "breadth first")]
+    variants = [(_replay(build, xs, m), _DIAGNOSES[m])
+                for m in ("no seed", "assign", "assign in + and *", "recursive", "not reversed", "breadth first")]
     for name in expected:
         mistakes = [Mistake(v[name], hint) for v, hint in list(extra) + variants if not _close(v, expected)]
         expect_scalar(got[name], expected[name], what=f"{name}.grad", case=case, rtol=1e-9, atol=1e-12,
@@ -301,13 +309,15 @@ def check_value_ops(Value: type, hidden: bool = False) -> None:
     :class:`dlcourse.ref.Value`.
     """
     cases = _op_cases(hidden)
-    for case, build, xs, wrong in cases:
-        data, grads = _run(Value, build, xs, case)
-        e_data, _ = _expected(build, xs)
-        expect_scalar(data, e_data, what=f"({case}).data", case=f"inputs {xs}", rtol=1e-12, atol=1e-12)
-        extra = [(f(*xs), hint) for f, hint in wrong]
-        _expect_grads(grads, build, xs, f"{case} at inputs {xs}", extra)
-    passed("Value operations", len(cases), hidden)
+    run = CheckRun("Value operations", hidden)
+    for case, build, xs, wrong in run.cases(cases):
+        with run.case():
+            data, grads = _run(Value, build, xs, case)
+            e_data, _ = _expected(build, xs)
+            expect_scalar(data, e_data, what=f"({case}).data", case=f"inputs {xs}", rtol=1e-12, atol=1e-12)
+            extra = [(f(*xs), hint) for f, hint in wrong]
+            _expect_grads(grads, build, xs, f"{case} at inputs {xs}", extra)
+    run.passed()
 
 
 # --------------------------------------------------------------------------- Value: whole graphs
@@ -391,14 +401,16 @@ def check_value_backward(Value: type, hidden: bool = False) -> None:
     a comparison of the gradients with central differences of the student's own forward pass.
     """
     cases = _graph_cases(hidden)
-    for case, build, xs in cases:
-        data, grads = _run(Value, build, xs, case)
-        e_data, _ = _expected(build, xs)
-        expect_scalar(data, e_data, what="f.data", case=f"{case}, inputs {xs}", rtol=1e-10, atol=1e-12)
-        _expect_grads(grads, build, xs, f"{case}, inputs {xs}")
-        if hidden:
-            _expect_consistent_with_own_forward(Value, build, xs, grads, case)
-    passed("Value.backward", len(cases), hidden)
+    run = CheckRun("Value.backward", hidden)
+    for case, build, xs in run.cases(cases):
+        with run.case():
+            data, grads = _run(Value, build, xs, case)
+            e_data, _ = _expected(build, xs)
+            expect_scalar(data, e_data, what="f.data", case=f"{case}, inputs {xs}", rtol=1e-10, atol=1e-12)
+            _expect_grads(grads, build, xs, f"{case}, inputs {xs}")
+            if hidden:
+                _expect_consistent_with_own_forward(Value, build, xs, grads, case)
+    run.passed()
 
 
 def _expect_consistent_with_own_forward(Value: Any, build: Build, xs: tuple[float, ...],
@@ -447,36 +459,38 @@ def check_numerical_partials(numerical_partials: Callable[..., Any], hidden: boo
             ("f of five inputs", lambda *v: float(np.tanh(np.dot(v, np.arange(1, 6)) / 10)) + v[0] * v[4],
              list(rng.uniform(-1, 1, 5)), None),
         ]
-    for case, f, xs, h in cases:
-        original = np.array(xs, dtype=np.float64)
-        args: tuple[Any, ...] = (f, xs) if h is None else (f, xs, h)
-        got = call_student(numerical_partials, *args, name="numerical_partials")
-        if isinstance(got, (list, tuple)):
-            got = np.asarray(got, dtype=np.float64)
-        step = 1e-6 if h is None else h
-        expected = ref.numerical_partials(f, list(original), step)
-        n = len(original)
-        point = list(original)
+    run = CheckRun("numerical_partials", hidden)
+    for case, f, xs, h in run.cases(cases):
+        with run.case():
+            original = np.array(xs, dtype=np.float64)
+            args: tuple[Any, ...] = (f, xs) if h is None else (f, xs, h)
+            got = call_student(numerical_partials, *args, name="numerical_partials")
+            if isinstance(got, (list, tuple)):
+                got = np.asarray(got, dtype=np.float64)
+            step = 1e-6 if h is None else h
+            expected = ref.numerical_partials(f, list(original), step)
+            n = len(original)
+            point = list(original)
 
-        def at(i: int, delta: float) -> list[float]:
-            p = list(point)
-            p[i] += delta
-            return p
+            def at(i: int, delta: float) -> list[float]:
+                p = list(point)
+                p[i] += delta
+                return p
 
-        f0 = f(*point)
-        forward = np.array([(f(*at(i, step)) - f0) / step for i in range(n)])
-        everything = (f(*[v + step for v in point]) - f(*[v - step for v in point])) / (2 * step)
-        if not np.array_equal(np.asarray(xs, dtype=np.float64), original):
-            raise CheckFailure(f"numerical_partials changed the point xs it was given ({case}): perturb a copy, "
-                               f"or put every entry back after using it.")
-        expect_array(got, expected, what="numerical_partials", case=case, rtol=1e-7, atol=1e-9, mistakes=[
-            Mistake(forward, "that is the one-sided difference (f(x+h) − f(x))/h, accurate only to O(h); use the "
-                    "central difference (f(x+h) − f(x−h))/(2h), accurate to O(h²)."),
-            Mistake(2 * expected, "divide by 2h: the two evaluation points are 2h apart."),
-            Mistake(np.full(n, everything), "move one input at a time: ∂f/∂x_i changes x_i only, keeping the others fixed."),
-            Mistake(ref.numerical_partials(f, list(original), 1e-6), "use the step h that was passed in."),
-        ])
-    passed("numerical_partials", len(cases), hidden)
+            f0 = f(*point)
+            forward = np.array([(f(*at(i, step)) - f0) / step for i in range(n)])
+            everything = (f(*[v + step for v in point]) - f(*[v - step for v in point])) / (2 * step)
+            if not np.array_equal(np.asarray(xs, dtype=np.float64), original):
+                raise CheckFailure(f"numerical_partials changed the point xs it was given ({case}): perturb a copy, "
+                                   f"or put every entry back after using it.")
+            expect_array(got, expected, what="numerical_partials", case=case, rtol=1e-7, atol=1e-9, mistakes=[
+                Mistake(forward, "that is the one-sided difference (f(x+h) − f(x))/h, accurate only to O(h); use the "
+                        "central difference (f(x+h) − f(x−h))/(2h), accurate to O(h²)."),
+                Mistake(2 * expected, "divide by 2h: the two evaluation points are 2h apart."),
+                Mistake(np.full(n, everything), "move one input at a time: ∂f/∂x_i changes x_i only, keeping the others fixed."),
+                Mistake(ref.numerical_partials(f, list(original), 1e-6), "use the step h that was passed in."),
+            ])
+    run.passed()
 
 
 # --------------------------------------------------------------------------- the two-layer graph
@@ -503,46 +517,46 @@ def _graph_inputs(hidden: bool) -> list[tuple[str, tuple[np.ndarray, ...], np.nd
 @exercise("two_layer_graph_backward")
 def check_two_layer_graph_backward(two_layer_graph_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``two_layer_graph_backward(dy, cache) -> (dx, dW, db, dV, da)`` for h = tanh(xWᵀ + b), y = hVᵀ + a."""
-    n_cases = 0
-    for case, params, dy in _graph_inputs(hidden):
-        _, cache = ref.two_layer_graph_forward(*params)
-        x, W, b, V, a, h = cache
-        result = call_student(two_layer_graph_backward, dy, cache, name="two_layer_graph_backward")
-        dx, dW, db, dV, da = unpack(result, 5, name="two_layer_graph_backward", names=("dx", "dW", "db", "dV", "da"))
-        edx, edW, edb, edV, eda = ref.two_layer_graph_backward(dy, cache)
-        dh = dy @ V
-        no_tanh = dh
-        not_squared = dh * (1 - h)
-        twice = dh * (1 - np.tanh(h) ** 2)
-        dz = dh * (1 - h * h)
-        tanh_hints = [
-            (no_tanh, "the gradient must pass through tanh: multiply dy·V by tanh'(z) = 1 − h² element-wise."),
-            (not_squared, "tanh'(z) = 1 − tanh(z)² = 1 − h²: square h."),
-            (twice, "the cache holds h = tanh(z) already: tanh'(z) = 1 − h², without applying tanh again."),
-        ]
-        expect_array(da, eda, what="da", case=case, **GRAD_TOL, mistakes=[
-            Mistake(dy, "da must be summed over the batch: every example adds the same a."),
-            Mistake(dy.mean(axis=0), "da is averaged; sum dy over the batch (axis 0)."),
-        ])
-        expect_array(dV, edV, what="dV", case=case, **GRAD_TOL, mistakes=[
-            Mistake(h.T @ dy, "dV is transposed: dV = dyᵀ h has V's shape (C, H)."),
-        ])
-        expect_array(db, edb, what="db", case=case, **GRAD_TOL, mistakes=[
-            *(Mistake(g.sum(axis=0), hint) for g, hint in tanh_hints),
-            Mistake(dz, "db must be summed over the batch: every example adds the same b."),
-            Mistake(dz.mean(axis=0), "db is averaged; sum over the batch (axis 0)."),
-        ])
-        expect_array(dW, edW, what="dW", case=case, **GRAD_TOL, mistakes=[
-            Mistake(x.T @ dz, "dW is transposed: with z = x Wᵀ + b, dW = dzᵀ x has W's shape (H, D)."),
-            *(Mistake(g.T @ x, hint) for g, hint in tanh_hints),
-        ])
-        expect_array(dx, edx, what="dx", case=case, **GRAD_TOL, mistakes=[
-            *(Mistake(g @ W, hint) for g, hint in tanh_hints),
-            Mistake(dz @ W / len(x), "do not divide by N: the upstream gradient dy already carries any averaging."),
-        ])
-        if hidden:
-            expect_backward_matches_finite_differences(
-                "two_layer_graph_backward", lambda *p: ref.two_layer_graph_forward(*p)[0],
-                params, dy, (dx, dW, db, dV, da), ("dx", "dW", "db", "dV", "da"), case=case)
-        n_cases += 1
-    passed("two_layer_graph_backward", n_cases, hidden)
+    run = CheckRun("two_layer_graph_backward", hidden)
+    for case, params, dy in run.cases(_graph_inputs(hidden)):
+        with run.case():
+            _, cache = ref.two_layer_graph_forward(*params)
+            x, W, b, V, a, h = cache
+            result = call_student(two_layer_graph_backward, dy, cache, name="two_layer_graph_backward")
+            dx, dW, db, dV, da = unpack(result, 5, name="two_layer_graph_backward", names=("dx", "dW", "db", "dV", "da"))
+            edx, edW, edb, edV, eda = ref.two_layer_graph_backward(dy, cache)
+            dh = dy @ V
+            no_tanh = dh
+            not_squared = dh * (1 - h)
+            twice = dh * (1 - np.tanh(h) ** 2)
+            dz = dh * (1 - h * h)
+            tanh_hints = [
+                (no_tanh, "the gradient must pass through tanh: multiply dy·V by tanh'(z) = 1 − h² element-wise."),
+                (not_squared, "tanh'(z) = 1 − tanh(z)² = 1 − h²: square h."),
+                (twice, "the cache holds h = tanh(z) already: tanh'(z) = 1 − h², without applying tanh again."),
+            ]
+            expect_array(da, eda, what="da", case=case, **GRAD_TOL, mistakes=[
+                Mistake(dy, "da must be summed over the batch: every example adds the same a."),
+                Mistake(dy.mean(axis=0), "da is averaged; sum dy over the batch (axis 0)."),
+            ])
+            expect_array(dV, edV, what="dV", case=case, **GRAD_TOL, mistakes=[
+                Mistake(h.T @ dy, "dV is transposed: dV = dyᵀ h has V's shape (C, H)."),
+            ])
+            expect_array(db, edb, what="db", case=case, **GRAD_TOL, mistakes=[
+                *(Mistake(g.sum(axis=0), hint) for g, hint in tanh_hints),
+                Mistake(dz, "db must be summed over the batch: every example adds the same b."),
+                Mistake(dz.mean(axis=0), "db is averaged; sum over the batch (axis 0)."),
+            ])
+            expect_array(dW, edW, what="dW", case=case, **GRAD_TOL, mistakes=[
+                Mistake(x.T @ dz, "dW is transposed: with z = x Wᵀ + b, dW = dzᵀ x has W's shape (H, D)."),
+                *(Mistake(g.T @ x, hint) for g, hint in tanh_hints),
+            ])
+            expect_array(dx, edx, what="dx", case=case, **GRAD_TOL, mistakes=[
+                *(Mistake(g @ W, hint) for g, hint in tanh_hints),
+                Mistake(dz @ W / len(x), "do not divide by N: the upstream gradient dy already carries any averaging."),
+            ])
+            if hidden:
+                expect_backward_matches_finite_differences(
+                    "two_layer_graph_backward", lambda *p: ref.two_layer_graph_forward(*p)[0],
+                    params, dy, (dx, dW, db, dV, da), ("dx", "dW", "db", "dV", "da"), case=case)
+    run.passed()

@@ -14,7 +14,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import Mistake, expect_array, expect_scalar, passed
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_scalar
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.gradients import (
@@ -59,20 +59,20 @@ def _affine_cases(hidden: bool) -> Iterator[Case]:
 @exercise("affine_forward")
 def check_affine_forward(affine_forward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``affine_forward(x, w, b) -> (out, cache)`` with cache = (x, w, b)."""
-    n = 0
-    for case, (x, w, b) in _affine_cases(hidden):
-        result = call_student(affine_forward, x, w, b, name="affine_forward")
-        out, cache = unpack(result, 2, name="affine_forward", names=("out", "cache"))
-        expected, _ = ref.affine_forward(x, w, b)
-        x2 = x.reshape(x.shape[0], -1)
-        expect_array(out, expected, what="affine_forward's out", case=case, mistakes=[
-            Mistake(x2 @ w, "out equals x̃·w: the bias b is missing."),
-            Mistake(x2 @ w - b, "the bias is subtracted; out = x̃·w + b."),
-            Mistake(expected.T, "out should have one row per example, shape (N, M): compute x̃·w, not wᵀ·x̃ᵀ."),
-        ])
-        _expect_affine_cache(cache, x, w, b, case)
-        n += 1
-    passed("affine_forward", n, hidden)
+    run = CheckRun("affine_forward", hidden)
+    for case, (x, w, b) in run.cases(_affine_cases(hidden)):
+        with run.case():
+            result = call_student(affine_forward, x, w, b, name="affine_forward")
+            out, cache = unpack(result, 2, name="affine_forward", names=("out", "cache"))
+            expected, _ = ref.affine_forward(x, w, b)
+            x2 = x.reshape(x.shape[0], -1)
+            expect_array(out, expected, what="affine_forward's out", case=case, mistakes=[
+                Mistake(x2 @ w, "out equals x̃·w: the bias b is missing."),
+                Mistake(x2 @ w - b, "the bias is subtracted; out = x̃·w + b."),
+                Mistake(expected.T, "out should have one row per example, shape (N, M): compute x̃·w, not wᵀ·x̃ᵀ."),
+            ])
+            _expect_affine_cache(cache, x, w, b, case)
+    run.passed()
 
 
 def _expect_affine_cache(cache: Any, x: np.ndarray, w: np.ndarray, b: np.ndarray, case: str) -> None:
@@ -94,32 +94,32 @@ def _affine_backward_cases(hidden: bool) -> Iterator[Case]:
 @exercise("affine_backward")
 def check_affine_backward(affine_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``affine_backward(dout, cache) -> (dx, dw, db)`` with cache = (x, w, b)."""
-    n = 0
-    for case, (x, w, b, dout) in _affine_backward_cases(hidden):
-        result = call_student(affine_backward, dout, (x, w, b), name="affine_backward")
-        dx, dw, db = unpack(result, 3, name="affine_backward", names=("dx", "dw", "db"))
-        edx, edw, edb = ref.affine_backward(dout, (x, w, b))
-        x2 = x.reshape(x.shape[0], -1)
-        batch = x.shape[0]
-        expect_array(dx, edx, what="dx", case=case, **GRAD_TOL, mistakes=[
-            Mistake(dout @ w.T, "dx must have the shape of x: reshape dout·wᵀ back to x.shape."),
-            Mistake((dout @ w.T).T, "dx is transposed: dx = dout·wᵀ, one row per example."),
-        ])
-        expect_array(dw, edw, what="dw", case=case, **GRAD_TOL, mistakes=[
-            Mistake(dout.T @ x2, "dw is transposed: dw = x̃ᵀ·dout has w's shape (D, M)."),
-            Mistake(edw / batch, "dw is divided by N; the 1/N of the loss is already inside dout."),
-        ])
-        expect_array(db, edb, what="db", case=case, **GRAD_TOL, mistakes=[
-            Mistake(dout.mean(axis=0), "db is averaged; sum dout over the batch (the 1/N is already in dout)."),
-            Mistake(dout, "db must be summed over the batch: every example uses the same b, so its gradients add up."),
-            Mistake(dout.sum(axis=1), "db is summed over the wrong axis: sum over examples, axis 0."),
-        ])
-        if hidden:
-            expect_backward_matches_finite_differences(
-                "affine_backward", lambda xx, ww, bb: ref.affine_forward(xx, ww, bb)[0],
-                (x, w, b), dout, (dx, dw, db), ("dx", "dw", "db"), case=case)
-        n += 1
-    passed("affine_backward", n, hidden)
+    run = CheckRun("affine_backward", hidden)
+    for case, (x, w, b, dout) in run.cases(_affine_backward_cases(hidden)):
+        with run.case():
+            result = call_student(affine_backward, dout, (x, w, b), name="affine_backward")
+            dx, dw, db = unpack(result, 3, name="affine_backward", names=("dx", "dw", "db"))
+            edx, edw, edb = ref.affine_backward(dout, (x, w, b))
+            x2 = x.reshape(x.shape[0], -1)
+            batch = x.shape[0]
+            expect_array(dx, edx, what="dx", case=case, **GRAD_TOL, mistakes=[
+                Mistake(dout @ w.T, "dx must have the shape of x: reshape dout·wᵀ back to x.shape."),
+                Mistake((dout @ w.T).T, "dx is transposed: dx = dout·wᵀ, one row per example."),
+            ])
+            expect_array(dw, edw, what="dw", case=case, **GRAD_TOL, mistakes=[
+                Mistake(dout.T @ x2, "dw is transposed: dw = x̃ᵀ·dout has w's shape (D, M)."),
+                Mistake(edw / batch, "dw is divided by N; the 1/N of the loss is already inside dout."),
+            ])
+            expect_array(db, edb, what="db", case=case, **GRAD_TOL, mistakes=[
+                Mistake(dout.mean(axis=0), "db is averaged; sum dout over the batch (the 1/N is already in dout)."),
+                Mistake(dout, "db must be summed over the batch: every example uses the same b, so its gradients add up."),
+                Mistake(dout.sum(axis=1), "db is summed over the wrong axis: sum over examples, axis 0."),
+            ])
+            if hidden:
+                expect_backward_matches_finite_differences(
+                    "affine_backward", lambda xx, ww, bb: ref.affine_forward(xx, ww, bb)[0],
+                    (x, w, b), dout, (dx, dw, db), ("dx", "dw", "db"), case=case)
+    run.passed()
 
 
 # --------------------------------------------------------------------------- activations
@@ -149,16 +149,16 @@ def _check_activation_backward(
     hidden: bool,
     with_zeros: bool = False,
 ) -> None:
-    n = 0
-    for case, x, dout in _activation_cases(hidden, with_zeros):
-        _, cache = forward(x)
-        backward = getattr(ref, name)
-        expected = backward(dout, cache)
-        dx = call_student(student, dout, cache, name=name)
-        expect_array(dx, expected, what=f"{name}'s dx", case=case, **GRAD_TOL,
-                     mistakes=mistakes(x, cache, dout))
-        n += 1
-    passed(name, n, hidden)
+    run = CheckRun(name, hidden)
+    for case, x, dout in run.cases(_activation_cases(hidden, with_zeros)):
+        with run.case():
+            _, cache = forward(x)
+            backward = getattr(ref, name)
+            expected = backward(dout, cache)
+            dx = call_student(student, dout, cache, name=name)
+            expect_array(dx, expected, what=f"{name}'s dx", case=case, **GRAD_TOL,
+                         mistakes=mistakes(x, cache, dout))
+    run.passed()
 
 
 @exercise("relu_backward")
@@ -223,41 +223,38 @@ def _softmax_ce_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarra
 @exercise("softmax_cross_entropy")
 def check_softmax_cross_entropy(softmax_cross_entropy: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``softmax_cross_entropy(scores, y) -> (loss, dscores)`` (mean over the batch)."""
-    n_cases = 0
-    for case, scores, y in _softmax_ce_cases(hidden):
-        result = call_student(softmax_cross_entropy, scores, y, name="softmax_cross_entropy")
-        loss, dscores = unpack(result, 2, name="softmax_cross_entropy", names=("loss", "dscores"))
-        e_loss, e_d = ref.softmax_cross_entropy(scores, y)
-        n = scores.shape[0]
-        p = ref.softmax(scores, axis=1)
-        per_example = -np.log(np.maximum(p[np.arange(n), y], 1e-300))
-        unstable = ("e^s overflows for large scores: subtract each row's maximum before "
-                    "exponentiating (it does not change the softmax), and compute the log-probabilities "
-                    "directly as s − max − log Σ e^{s − max}; the log of a probability that underflowed "
-                    "to 0 (or was clipped) gives a wrong loss.")
-        try:
-            expect_scalar(loss, e_loss, what="loss", case=case, nonfinite_hint=unstable, mistakes=[
+    run = CheckRun("softmax_cross_entropy", hidden)
+    for case, scores, y in run.cases(_softmax_ce_cases(hidden)):
+        with run.case():
+            result = call_student(softmax_cross_entropy, scores, y, name="softmax_cross_entropy")
+            loss, dscores = unpack(result, 2, name="softmax_cross_entropy", names=("loss", "dscores"))
+            e_loss, e_d = ref.softmax_cross_entropy(scores, y)
+            n = scores.shape[0]
+            p = ref.softmax(scores, axis=1)
+            per_example = -ref.log_softmax(scores, axis=1)[np.arange(n), y]
+            unstable = ("e^s overflows for large scores: subtract each row's maximum before "
+                        "exponentiating (it does not change the softmax), and compute the log-probabilities "
+                        "directly as s − max − log Σ e^{s − max}; the log of a probability that underflowed "
+                        "to 0 (or was clipped) gives a wrong loss.")
+            # Right on ordinary scores but wrong on large ones: the formula is not stable.
+            large = unstable if "large" in case or "huge" in case else ""
+            expect_scalar(loss, e_loss, what="loss", case=case, nonfinite_hint=unstable, hint=large, mistakes=[
                 Mistake(e_loss * n, "the loss is summed over examples; take the mean (divide by N)."),
                 Mistake(per_example, "return one number: the mean of the per-example losses."),
                 Mistake(e_loss * n / scores.size, "divide by the number of examples N, not by N·C."),
             ])
-            expect_array(dscores, e_d, what="dscores", case=case, **GRAD_TOL, nonfinite_hint=unstable,
+            expect_array(dscores, e_d, what="dscores", case=case, **GRAD_TOL, nonfinite_hint=unstable, hint=large,
                          mistakes=[
                 Mistake(e_d * n, "dscores is N times too large: the loss is a mean, so divide the gradient by N too."),
                 Mistake(-e_d, "the sign is flipped: ∂L/∂s = softmax(s) − onehot(y)."),
                 Mistake(p / n, "subtract 1 at the correct class: ∂L/∂s = (softmax(s) − onehot(y)) / N."),
                 Mistake(p - np.eye(scores.shape[1])[y], "divide by N: the loss is a mean over the batch."),
             ])
-        except CheckFailure as failure:
-            if ("large" in case or "huge" in case) and unstable not in str(failure):
-                raise CheckFailure(f"{failure}\n  Hint: {unstable}") from None
-            raise
-        if hidden and "huge" not in case:
-            numeric = ref.numerical_gradient(lambda s: ref.softmax_cross_entropy(s, y)[0], scores.copy())
-            expect_matches_finite_differences(dscores, numeric, what="dscores", case=case,
-                                              of="the reference loss")
-        n_cases += 1
-    passed("softmax_cross_entropy", n_cases, hidden)
+            if hidden and "huge" not in case:
+                numeric = ref.numerical_gradient(lambda s: ref.softmax_cross_entropy(s, y)[0], scores.copy())
+                expect_matches_finite_differences(dscores, numeric, what="dscores", case=case,
+                                                  of="the reference loss")
+    run.passed()
 
 
 # --------------------------------------------------------------------------- numerical gradient
@@ -289,32 +286,36 @@ def check_numerical_gradient(numerical_gradient: Callable[..., Any], hidden: boo
             ("x of shape (1,)", _coupled, rng.standard_normal(1), False),
             ("closure, x of shape (4, 2)", _coupled, rng.standard_normal((4, 2)), True),
         ]
-    for case, func, x, closure in cases:
-        original = x.copy()
-        if closure:
-            def f(_: np.ndarray, func: Callable[[np.ndarray], float] = func, x: np.ndarray = x) -> float:
-                return func(x)
-        else:
-            f = func
-        expected = ref.numerical_gradient(func, original.copy())
-        h = 1e-5
-        xc = original.copy()
-        forward_diff = np.array([(func(xc + h * e.reshape(x.shape)) - func(xc)) / h for e in np.eye(x.size)]).reshape(x.shape)
-        grad = call_student(numerical_gradient, f, x, name="numerical_gradient", allow_inplace=True)
-        if not np.allclose(x, original, rtol=1e-12, atol=1e-14):
-            raise CheckFailure(
-                f"numerical_gradient left x changed ({case}): restore every entry after perturbing it, "
-                f"e.g. save `old = x[i]` and finish with `x[i] = old`."
-            )
-        expect_array(grad, expected, what="the numerical gradient", case=case, rtol=1e-7, atol=1e-8, mistakes=[
-            Mistake(np.zeros_like(expected), "f did not see your perturbation: change x itself in place "
-                    "(x[i] = old + h), because f may read x through a closure instead of its argument."),
-            Mistake(forward_diff, "that is a one-sided difference (f(x+h) − f(x))/h, accurate only to O(h); "
-                    "use the central difference (f(x+h) − f(x−h)) / (2h)."),
-            Mistake(2 * expected, "divide by 2h: the two evaluation points are 2h apart."),
-            Mistake(expected / 2, "divide by 2h, not 4h."),
-        ])
-    passed("numerical_gradient", len(cases), hidden)
+    run = CheckRun("numerical_gradient", hidden)
+    for case, func, x, closure in run.cases(cases):
+        with run.case():
+            original = x.copy()
+            if closure:
+                def f(_: np.ndarray, func: Callable[[np.ndarray], float] = func, x: np.ndarray = x) -> float:
+                    return func(x)
+            else:
+                f = func
+            expected = ref.numerical_gradient(func, original.copy())
+            h = 1e-5
+            xc = original.copy()
+            forward_diff = np.array([(func(xc + h * e.reshape(x.shape)) - func(xc)) / h for e in np.eye(x.size)]).reshape(x.shape)
+            grad = call_student(numerical_gradient, f, x, name="numerical_gradient", allow_inplace=True)
+            if not np.allclose(x, original, rtol=1e-12, atol=1e-14):
+                raise CheckFailure(
+                    f"numerical_gradient left x changed ({case}): restore every entry after perturbing it, "
+                    f"e.g. save `old = x[i]` and finish with `x[i] = old`."
+                )
+            expect_array(grad, expected, what="the numerical gradient", case=case, rtol=1e-7, atol=1e-8, mistakes=[
+                # Perturbing a copy of x is invisible only to an f that reads x through a closure.
+                Mistake(np.zeros_like(expected) if closure else expected, "f did not see your perturbation: change "
+                        "x itself in place (x[i] = old + h), because f may read x through a closure instead of its "
+                        "argument."),
+                Mistake(forward_diff, "that is a one-sided difference (f(x+h) − f(x))/h, accurate only to O(h); "
+                        "use the central difference (f(x+h) − f(x−h)) / (2h)."),
+                Mistake(2 * expected, "divide by 2h: the two evaluation points are 2h apart."),
+                Mistake(expected / 2, "divide by 2h, not 4h."),
+            ])
+    run.passed()
 
 
 # --------------------------------------------------------------------------- two-layer network
@@ -357,52 +358,52 @@ def _variant_grads(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, 
 @exercise("two_layer_net")
 def check_two_layer_net(two_layer_net: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``two_layer_net(params, X, y=None, reg=0.0)``: scores, or (loss, grads)."""
-    n_cases = 0
-    for case, params, X, y, reg in _two_layer_cases(hidden):
-        # Scores mode.
-        scores = call_student(two_layer_net, params, X, name="two_layer_net")
-        e_scores = ref.two_layer_net(params, X)
-        hidden_linear = X @ params["W1"] + params["b1"]
-        expect_array(scores, e_scores, what="two_layer_net(params, X)", case=case, mistakes=[
-            Mistake(ref.softmax(e_scores), "with y=None return the raw class scores, not softmax probabilities."),
-            Mistake(hidden_linear @ params["W2"] + params["b2"], "apply ReLU to the hidden layer."),
-        ])
-        # Loss-and-gradients mode.
-        result = call_student(two_layer_net, params, X, y, reg=reg, name="two_layer_net")
-        loss, grads = unpack(result, 2, name="two_layer_net(params, X, y, reg)", names=("loss", "grads"))
-        e_loss, e_grads = ref.two_layer_net(params, X, y, reg=reg)
-        w2 = np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2)
-        b2 = np.sum(params["b1"] ** 2) + np.sum(params["b2"] ** 2)
-        expect_scalar(loss, e_loss, what="loss", case=case, mistakes=[
-            Mistake(e_loss + 0.5 * reg * w2, "the penalty is ½·reg·(‖W1‖² + ‖W2‖²): drop the factor 2 (or add the ½)."),
-            Mistake(e_loss + 0.5 * reg * b2, "biases are not regularized: penalize W1 and W2 only."),
-            Mistake(e_loss - 0.5 * reg * w2, "add the L2 penalty ½·reg·(‖W1‖² + ‖W2‖²) to the data loss."),
-        ])
-        if not isinstance(grads, dict):
-            raise CheckFailure(f"grads should be a dict with keys W1, b1, W2, b2; got {type(grads).__name__} ({case}).")
-        missing = sorted(set(params) - set(grads))
-        if missing:
-            raise CheckFailure(f"grads is missing {', '.join(missing)}: return a gradient for every parameter ({case}).")
-        variants = {
-            "double reg": _variant_grads(params, X, y, reg, reg_factor=2.0),
-            "no reg": _variant_grads(params, X, y, reg, reg_factor=0.0),
-            "reg bias": _variant_grads(params, X, y, reg, reg_bias=True),
-            "no relu": _variant_grads(params, X, y, reg, relu_mask=False),
-        }
-        for key in ("W2", "b2", "W1", "b1"):
-            expect_array(grads[key], e_grads[key], what=f"grads['{key}']", case=case, **GRAD_TOL,
-                         mistakes=[
-                Mistake(variants["double reg"][key], "the gradient of ½·reg·‖W‖² is reg·W, not 2·reg·W."),
-                Mistake(variants["no reg"][key], "add the penalty's gradient reg·W to each weight gradient."),
-                Mistake(variants["reg bias"][key], "biases are not regularized: their gradient has no reg term."),
-                Mistake(variants["no relu"][key], "backpropagate through the ReLU: zero the gradient where the "
-                        "hidden pre-activation was ≤ 0."),
-                Mistake(np.asarray(e_grads[key]).T, f"grads['{key}'] is transposed: it must have the shape of params['{key}']."),
+    run = CheckRun("two_layer_net", hidden)
+    for case, params, X, y, reg in run.cases(_two_layer_cases(hidden)):
+        with run.case():
+            # Scores mode.
+            scores = call_student(two_layer_net, params, X, name="two_layer_net")
+            e_scores = ref.two_layer_net(params, X)
+            hidden_linear = X @ params["W1"] + params["b1"]
+            expect_array(scores, e_scores, what="two_layer_net(params, X)", case=case, mistakes=[
+                Mistake(ref.softmax(e_scores), "with y=None return the raw class scores, not softmax probabilities."),
+                Mistake(hidden_linear @ params["W2"] + params["b2"], "apply ReLU to the hidden layer."),
             ])
-        if hidden:
-            _expect_self_consistent(two_layer_net, params, X, y, reg, grads, case)
-        n_cases += 1
-    passed("two_layer_net", n_cases, hidden)
+            # Loss-and-gradients mode.
+            result = call_student(two_layer_net, params, X, y, reg=reg, name="two_layer_net")
+            loss, grads = unpack(result, 2, name="two_layer_net(params, X, y, reg)", names=("loss", "grads"))
+            e_loss, e_grads = ref.two_layer_net(params, X, y, reg=reg)
+            w2 = np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2)
+            b2 = np.sum(params["b1"] ** 2) + np.sum(params["b2"] ** 2)
+            expect_scalar(loss, e_loss, what="loss", case=case, mistakes=[
+                Mistake(e_loss + 0.5 * reg * w2, "the penalty is ½·reg·(‖W1‖² + ‖W2‖²): drop the factor 2 (or add the ½)."),
+                Mistake(e_loss + 0.5 * reg * b2, "biases are not regularized: penalize W1 and W2 only."),
+                Mistake(e_loss - 0.5 * reg * w2, "add the L2 penalty ½·reg·(‖W1‖² + ‖W2‖²) to the data loss."),
+            ])
+            if not isinstance(grads, dict):
+                raise CheckFailure(f"grads should be a dict with keys W1, b1, W2, b2; got {type(grads).__name__} ({case}).")
+            missing = sorted(set(params) - set(grads))
+            if missing:
+                raise CheckFailure(f"grads is missing {', '.join(missing)}: return a gradient for every parameter ({case}).")
+            variants = {
+                "double reg": _variant_grads(params, X, y, reg, reg_factor=2.0),
+                "no reg": _variant_grads(params, X, y, reg, reg_factor=0.0),
+                "reg bias": _variant_grads(params, X, y, reg, reg_bias=True),
+                "no relu": _variant_grads(params, X, y, reg, relu_mask=False),
+            }
+            for key in ("W2", "b2", "W1", "b1"):
+                expect_array(grads[key], e_grads[key], what=f"grads['{key}']", case=case, **GRAD_TOL,
+                             mistakes=[
+                    Mistake(variants["double reg"][key], "the gradient of ½·reg·‖W‖² is reg·W, not 2·reg·W."),
+                    Mistake(variants["no reg"][key], "add the penalty's gradient reg·W to each weight gradient."),
+                    Mistake(variants["reg bias"][key], "biases are not regularized: their gradient has no reg term."),
+                    Mistake(variants["no relu"][key], "backpropagate through the ReLU: zero the gradient where the "
+                            "hidden pre-activation was ≤ 0."),
+                    Mistake(np.asarray(e_grads[key]).T, f"grads['{key}'] is transposed: it must have the shape of params['{key}']."),
+                ])
+            if hidden:
+                _expect_self_consistent(two_layer_net, params, X, y, reg, grads, case)
+    run.passed()
 
 
 def _expect_self_consistent(net: Callable[..., Any], params: dict[str, np.ndarray], X: np.ndarray,

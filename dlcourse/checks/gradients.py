@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from dlcourse import ref
+from dlcourse.checks.compare import format_pair
 from dlcourse.checks.errors import CheckFailure
 
 __all__ = [
@@ -59,9 +60,10 @@ def expect_matches_finite_differences(
     """
     err = relative_error(analytic, numeric)
     if err > FD_TOL:
+        shown, _ = format_pair(err, FD_TOL, digits=2)  # 1.04e-06, not 1.0e-06, just above 1e-6
         raise CheckFailure(
             f"{what} disagrees with a finite-difference gradient check: central differences of {of} "
-            f"give a relative error of {err:.1e}, expected < {_TOL_TEXT} ({case})."
+            f"give a relative error of {shown}, expected < {_TOL_TEXT} ({case})."
         )
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import Mistake, expect_array, passed
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, format_pair
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.guard import call_student
@@ -42,29 +42,33 @@ def _shapes(hidden: bool) -> list[tuple[int, ...]]:
 @exercise("fan_in_fan_out")
 def check_fan_in_fan_out(fan_in_fan_out: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``fan_in_fan_out(shape) -> (fan_in, fan_out)`` for dense (D_in, D_out) and conv (F, C, kh, kw)."""
-    n = 0
-    for shape in _shapes(hidden):
-        case = f"shape {shape}" + (" (dense: D_in, D_out)" if len(shape) == 2 else " (conv: F, C, kh, kw…)")
-        got = call_student(fan_in_fan_out, shape, name="fan_in_fan_out")
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise CheckFailure(f"fan_in_fan_out should return the pair (fan_in, fan_out), got {got!r} ({case}).")
-        if not all(isinstance(v, (int, np.integer)) for v in got):
-            raise CheckFailure(f"fan_in_fan_out should return two integers, got {got!r} ({case}).")
-        fi, fo = ref.fan_in_fan_out(shape)
-        k = math.prod(shape[2:])
-        mistakes = [
-            Mistake(np.array([fo, fi]), "fan-in and fan-out are swapped: in this course a dense weight is "
-                    "(D_in, D_out) (out = x @ w), so fan_in = shape[0]; a conv weight is (F, C, kh, kw), so "
-                    "fan_in = C·kh·kw."),
-            Mistake(np.array([shape[1], shape[0]]), "multiply by the receptive field kh·kw: each output of a "
-                    "convolution sees C·kh·kw inputs."),
-            Mistake(np.array([shape[0], shape[1]]), "for a conv weight (F, C, kh, kw) the inputs are the C·kh·kw "
-                    "values under the kernel: fan_in = C·kh·kw, fan_out = F·kh·kw."),
-            Mistake(np.array([shape[1] * k, shape[0]]), "fan_out counts the kernel too: F·kh·kw."),
-        ]
-        expect_array(np.array(got), np.array([fi, fo]), what="(fan_in, fan_out)", case=case, mistakes=mistakes)
-        n += 1
-    passed("fan_in_fan_out", n, hidden)
+    run = CheckRun("fan_in_fan_out", hidden)
+    for shape in run.cases(_shapes(hidden)):
+        with run.case():
+            case = f"shape {shape}" + (" (dense: D_in, D_out)" if len(shape) == 2 else " (conv: F, C, kh, kw…)")
+            got = call_student(fan_in_fan_out, shape, name="fan_in_fan_out")
+            if not isinstance(got, (tuple, list)) or len(got) != 2:
+                raise CheckFailure(f"fan_in_fan_out should return the pair (fan_in, fan_out), got {got!r} ({case}).")
+            if not all(isinstance(v, (int, np.integer)) for v in got):
+                raise CheckFailure(f"fan_in_fan_out should return two integers, got {got!r} ({case}).")
+            fi, fo = ref.fan_in_fan_out(shape)
+            k = math.prod(shape[2:])
+            dense = len(shape) == 2
+            mistakes = [
+                Mistake(np.array([fo, fi]), partial=True,  # for every weight, or only dense or only conv ones
+                        hint="fan-in and fan-out are swapped: in this course a dense weight is (D_in, D_out) "
+                             "(out = x @ w), so fan_in = shape[0]; a conv weight is (F, C, kh, kw), so "
+                             "fan_in = C·kh·kw."),
+                # The next three concern conv weights: on a dense weight the mistaken code is right.
+                Mistake(np.array([fi, fo] if dense else [shape[1], shape[0]]), "multiply by the receptive field "
+                        "kh·kw: each output of a convolution sees C·kh·kw inputs."),
+                Mistake(np.array([shape[0], shape[1]]), "for a conv weight (F, C, kh, kw) the inputs are the "
+                        "C·kh·kw values under the kernel: fan_in = C·kh·kw, fan_out = F·kh·kw."),
+                Mistake(np.array([fi, fo] if dense else [shape[1] * k, shape[0]]),
+                        "fan_out counts the kernel too: F·kh·kw."),
+            ]
+            expect_array(np.array(got), np.array([fi, fo]), what="(fan_in, fan_out)", case=case, mistakes=mistakes)
+    run.passed()
 
 
 # --------------------------------------------------------------------------- random draws
@@ -81,29 +85,26 @@ def _spread_hint(got: np.ndarray, expected_std: float, uniform: bool, bound: flo
             return ("the spread is right but the values are not the expected draws: draw them in one call, "
                     "`rng.normal(0.0, std, size=shape)`, with the rng you were given.")
     if got.size >= 300:
-        return f"your values have standard deviation {std:.4g}; expected {expected_std:.4g}."
+        mine, theirs = format_pair(std, expected_std)
+        return f"your values have standard deviation {mine}; expected {theirs}."
     return ""
 
 
 def _expect_draws(got: Any, expected: np.ndarray, *, what: str, case: str, mistakes: list[Mistake],
                   expected_std: float, uniform: bool, bound: float) -> None:
-    try:
-        expect_array(got, expected, what=what, case=case, rtol=1e-9, atol=1e-12, mistakes=mistakes)
-    except CheckFailure as failure:
-        if "Hint:" in str(failure) or not isinstance(got, np.ndarray) or got.shape != expected.shape:
-            raise
-        hint = _spread_hint(got, expected_std, uniform, bound)
-        raise CheckFailure(f"{failure}\n  Hint: {hint}" if hint else str(failure)) from None
+    expect_array(got, expected, what=what, case=case, rtol=1e-9, atol=1e-12, mistakes=mistakes,
+                 hint=lambda values: _spread_hint(values, expected_std, uniform, bound))
 
 
 @exercise("xavier_uniform")
 def check_xavier_uniform(xavier_uniform: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``xavier_uniform(shape, gain=1.0, rng=None)``: U(−b, b), b = gain·√(6/(fan_in + fan_out))."""
-    n = 0
     seeds = case_rng(hidden, SALT)
     gains = [1.0, 5.0 / 3.0] + ([4.0, math.sqrt(2.0), 0.5] if hidden else [])
-    for shape in _shapes(hidden):
-        for gain in gains[:2] if len(shape) == 2 else gains[1:]:
+    run = CheckRun("xavier_uniform", hidden)
+    for shape, gain in run.cases((shape, gain) for shape in _shapes(hidden)
+                                 for gain in (gains[:2] if len(shape) == 2 else gains[1:])):
+        with run.case():
             seed = int(seeds.integers(2**31))
             case = f"shape {shape}, gain {gain:.4g}"
             got = call_student(xavier_uniform, shape, gain=gain, rng=np.random.default_rng(seed),
@@ -123,14 +124,13 @@ def check_xavier_uniform(xavier_uniform: Callable[..., Any], hidden: bool = Fals
                         "Xavier averages both fans: b = gain·√(6 / (fan_in + fan_out))."),
                 Mistake(np.random.default_rng(seed).normal(0.0, b / math.sqrt(3.0), size=shape),
                         "these look like normal draws: Xavier *uniform* draws `rng.uniform(-b, b, size=shape)`."),
-                Mistake(draw_u(gain * math.sqrt(6.0 / (shape[0] + shape[1]))) if len(shape) > 2 else np.empty(0),
+                Mistake(draw_u(gain * math.sqrt(6.0 / (shape[0] + shape[1]))) if len(shape) > 2 else None,
                         "for a conv weight multiply both fans by the receptive field kh·kw: "
                         "fan_in = C·kh·kw, fan_out = F·kh·kw."),
             ]
             _expect_draws(got, expected, what="xavier_uniform's weights", case=case, mistakes=mistakes,
                           expected_std=b / math.sqrt(3.0), uniform=True, bound=b)
-            n += 1
-    passed("xavier_uniform", n, hidden)
+    run.passed()
 
 
 def _kaiming_cases(hidden: bool) -> Iterator[tuple[tuple[int, ...], float, str, str]]:
@@ -146,38 +146,38 @@ def _kaiming_cases(hidden: bool) -> Iterator[tuple[tuple[int, ...], float, str, 
 def check_kaiming_normal(kaiming_normal: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None)``:
     N(0, σ²), σ = gain/√fan, gain = √(2/(1 + a²)) (a = 0 for "relu")."""
-    n = 0
     seeds = case_rng(hidden, SALT)
-    for shape, a, mode, nonlinearity in _kaiming_cases(hidden):
-        seed = int(seeds.integers(2**31))
-        case = f"shape {shape}, mode={mode!r}, nonlinearity={nonlinearity!r}, a={a}"
-        got = call_student(kaiming_normal, shape, a=a, mode=mode, nonlinearity=nonlinearity,
-                           rng=np.random.default_rng(seed), name="kaiming_normal")
-        expected = ref.kaiming_normal(shape, a=a, mode=mode, nonlinearity=nonlinearity,
-                                      rng=np.random.default_rng(seed))
-        fi, fo = ref.fan_in_fan_out(shape)
-        fan, other = (fi, fo) if mode == "fan_in" else (fo, fi)
-        gain = ref.calculate_gain(nonlinearity, a)
-        std = gain / math.sqrt(fan)
+    run = CheckRun("kaiming_normal", hidden)
+    for shape, a, mode, nonlinearity in run.cases(_kaiming_cases(hidden)):
+        with run.case():
+            seed = int(seeds.integers(2**31))
+            case = f"shape {shape}, mode={mode!r}, nonlinearity={nonlinearity!r}, a={a}"
+            got = call_student(kaiming_normal, shape, a=a, mode=mode, nonlinearity=nonlinearity,
+                               rng=np.random.default_rng(seed), name="kaiming_normal")
+            expected = ref.kaiming_normal(shape, a=a, mode=mode, nonlinearity=nonlinearity,
+                                          rng=np.random.default_rng(seed))
+            fi, fo = ref.fan_in_fan_out(shape)
+            fan, other = (fi, fo) if mode == "fan_in" else (fo, fi)
+            gain = ref.calculate_gain(nonlinearity, a)
+            std = gain / math.sqrt(fan)
 
-        def draw_n(s: float) -> np.ndarray:
-            return np.random.default_rng(seed).normal(0.0, s, size=shape)
+            def draw_n(s: float) -> np.ndarray:
+                return np.random.default_rng(seed).normal(0.0, s, size=shape)
 
-        mistakes = [
-            Mistake(draw_n(gain / math.sqrt(other)), f"you used the other fan: mode={mode!r} divides by "
-                    f"{mode} = {fan} here (fan_in of a dense (D_in, D_out) weight is D_in; of a conv weight "
-                    f"(F, C, kh, kw) it is C·kh·kw)."),
-            Mistake(draw_n(1.0 / math.sqrt(fan)), "the gain is missing: σ = gain/√fan with gain = √2 for ReLU "
-                    "(√(2/(1 + a²)) for leaky ReLU)."),
-            Mistake(draw_n(gain**2 / fan), "that is the variance 2/fan used as the standard deviation: σ = √(2/fan)."),
-            Mistake(draw_n(math.sqrt(2.0 / fan)) if a else np.empty(0),
-                    "leaky ReLU with negative slope a needs gain √(2/(1 + a²)), not √2."),
-            Mistake(draw_n(gain * math.sqrt(2.0 / (fi + fo))), "that is Xavier's σ √(2/(fan_in + fan_out)); "
-                    "He's is gain/√fan with one fan."),
-            Mistake(np.random.default_rng(seed).uniform(-std * math.sqrt(3), std * math.sqrt(3), size=shape),
-                    "these are uniform draws: Kaiming *normal* draws `rng.normal(0.0, std, size=shape)`."),
-        ]
-        _expect_draws(got, expected, what="kaiming_normal's weights", case=case, mistakes=mistakes,
-                      expected_std=std, uniform=False, bound=math.inf)
-        n += 1
-    passed("kaiming_normal", n, hidden)
+            mistakes = [
+                Mistake(draw_n(gain / math.sqrt(other)), f"you used the other fan: mode={mode!r} divides by "
+                        f"{mode} = {fan} here (fan_in of a dense (D_in, D_out) weight is D_in; of a conv weight "
+                        f"(F, C, kh, kw) it is C·kh·kw).", name="the other fan", partial=True),
+                Mistake(draw_n(1.0 / math.sqrt(fan)), "the gain is missing: σ = gain/√fan with gain = √2 for ReLU "
+                        "(√(2/(1 + a²)) for leaky ReLU)."),
+                Mistake(draw_n(gain**2 / fan), "that is the variance 2/fan used as the standard deviation: σ = √(2/fan)."),
+                Mistake(draw_n(math.sqrt(2.0 / fan)) if a else None,
+                        "leaky ReLU with negative slope a needs gain √(2/(1 + a²)), not √2."),
+                Mistake(draw_n(gain * math.sqrt(2.0 / (fi + fo))), "that is Xavier's σ √(2/(fan_in + fan_out)); "
+                        "He's is gain/√fan with one fan."),
+                Mistake(np.random.default_rng(seed).uniform(-std * math.sqrt(3), std * math.sqrt(3), size=shape),
+                        "these are uniform draws: Kaiming *normal* draws `rng.normal(0.0, std, size=shape)`."),
+            ]
+            _expect_draws(got, expected, what="kaiming_normal's weights", case=case, mistakes=mistakes,
+                          expected_std=std, uniform=False, bound=math.inf)
+    run.passed()

@@ -15,7 +15,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import Mistake, expect_array, expect_scalar, passed
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_scalar
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.gradients import GRAD_TOL, expect_matches_finite_differences
 from dlcourse.checks.guard import call_strict, call_student, unpack
@@ -58,23 +58,23 @@ def _check_loss(
     fd: bool = True,
 ) -> None:
     """The shared loop of every ``(loss, grad)`` check: call, unpack, compare loss, then gradient."""
-    n = 0
-    for case, args, kwargs in cases:
-        result = call_strict(student, *args, name=name, hint=hint, **kwargs)
-        loss, grad = unpack(result, 2, name=name, names=("loss", grad_name))
-        e_loss, e_grad = reference(*args, **kwargs)
-        expect_scalar(loss, e_loss, what=f"{name}'s loss", case=case, **TOL,
-                      mistakes=loss_mistakes(*args, **kwargs), nonfinite_hint=hint)
-        expect_array(grad, e_grad, what=f"{name}'s {grad_name}", case=case, **GRAD_TOL,
-                     mistakes=grad_mistakes(*args, **kwargs), nonfinite_hint=hint)
-        if hidden and fd and "extreme" not in case:
-            x = np.array(args[0], dtype=np.float64)
-            rest = args[1:]
-            numeric = ref.numerical_gradient(lambda v: reference(v, *rest, **kwargs)[0], x)
-            expect_matches_finite_differences(grad, numeric, what=f"{name}'s {grad_name}", case=case,
-                                              of="the reference loss")
-        n += 1
-    passed(name, n, hidden)
+    run = CheckRun(name, hidden)
+    for case, args, kwargs in run.cases(cases):
+        with run.case():
+            result = call_strict(student, *args, name=name, hint=hint, **kwargs)
+            loss, grad = unpack(result, 2, name=name, names=("loss", grad_name))
+            e_loss, e_grad = reference(*args, **kwargs)
+            expect_scalar(loss, e_loss, what=f"{name}'s loss", case=case, **TOL,
+                          mistakes=loss_mistakes(*args, **kwargs), nonfinite_hint=hint)
+            expect_array(grad, e_grad, what=f"{name}'s {grad_name}", case=case, **GRAD_TOL,
+                         mistakes=grad_mistakes(*args, **kwargs), nonfinite_hint=hint)
+            if hidden and fd and "extreme" not in case:
+                x = np.array(args[0], dtype=np.float64)
+                rest = args[1:]
+                numeric = ref.numerical_gradient(lambda v: reference(v, *rest, **kwargs)[0], x)
+                expect_matches_finite_differences(grad, numeric, what=f"{name}'s {grad_name}", case=case,
+                                                  of="the reference loss")
+    run.passed()
 
 
 # --------------------------------------------------------------------------- regression losses
@@ -206,7 +206,8 @@ def check_bce(bce: Callable[..., Any], hidden: bool = False) -> None:
     def loss_m(p: np.ndarray, y: np.ndarray, base: float = np.e) -> list[Mistake]:
         nat = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
         return [
-            Mistake(nat, f"the logarithm's base is a parameter: log_b(t) = ln(t)/ln(b) (here b = {base:g})."),
+            Mistake(nat, f"the logarithm's base is a parameter: log_b(t) = ln(t)/ln(b) (here b = {base:g}).",
+                    name="natural log for any base"),
             Mistake(nat / np.log(10), "the base is a parameter; log10 is right only for base = 10."),
             Mistake(-nat / np.log(base), "the loss is −(1/m) Σ [y log p + (1 − y) log(1 − p)]: mind the minus sign."),
             Mistake(nat / np.log(base) * p.size, "divide by m: the loss is a mean over entries."),
@@ -292,22 +293,22 @@ _SOFTMAX_HINT = ("e^{1000} overflows: subtract each row's maximum before exponen
 @exercise("softmax")
 def check_softmax(softmax: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``softmax(logits) -> probs`` along the last axis, stable for any logits."""
-    n = 0
-    for case, s in _logit_cases(hidden):
-        got = call_strict(softmax, s, name="softmax", hint=_SOFTMAX_HINT)
-        expected = ref.softmax(s, axis=-1)
-        with np.errstate(all="ignore"):
-            e = np.exp(s - s.max())
-            mistakes = [
-                Mistake(ref.softmax(s, axis=0), "normalize along the last axis (each row sums to 1), not axis 0."),
-                Mistake(s / s.sum(axis=-1, keepdims=True), "exponentiate first: p = e^{s} / Σ e^{s}."),
-                Mistake(e / e.sum(), "each row is its own distribution: sum over axis=-1 with keepdims=True."),
-                Mistake(ref.sigmoid(s), "that is the element-wise sigmoid; softmax normalizes each row to sum 1."),
-            ]
-        expect_array(got, expected, what="softmax(logits)", case=case, rtol=1e-9, atol=1e-12,
-                     mistakes=mistakes, nonfinite_hint=_SOFTMAX_HINT)
-        n += 1
-    passed("softmax", n, hidden)
+    run = CheckRun("softmax", hidden)
+    for case, s in run.cases(_logit_cases(hidden)):
+        with run.case():
+            got = call_strict(softmax, s, name="softmax", hint=_SOFTMAX_HINT)
+            expected = ref.softmax(s, axis=-1)
+            with np.errstate(all="ignore"):
+                e = np.exp(s - s.max())
+                mistakes = [
+                    Mistake(ref.softmax(s, axis=0), "normalize along the last axis (each row sums to 1), not axis 0."),
+                    Mistake(s / s.sum(axis=-1, keepdims=True), "exponentiate first: p = e^{s} / Σ e^{s}."),
+                    Mistake(e / e.sum(), "each row is its own distribution: sum over axis=-1 with keepdims=True."),
+                    Mistake(ref.sigmoid(s), "that is the element-wise sigmoid; softmax normalizes each row to sum 1."),
+                ]
+            expect_array(got, expected, what="softmax(logits)", case=case, rtol=1e-9, atol=1e-12,
+                         mistakes=mistakes, nonfinite_hint=_SOFTMAX_HINT)
+    run.passed()
 
 
 @exercise("log_softmax")
@@ -315,51 +316,49 @@ def check_log_softmax(log_softmax: Callable[..., Any], hidden: bool = False) -> 
     """Check ``log_softmax(logits) -> log_probs`` along the last axis, finite for any logits."""
     hint = ("log(softmax(s)) is log 0 = −inf where a probability underflows; compute "
             "(s − m) − log Σ e^{s − m} with m the row maximum (log-sum-exp), never the log of a probability.")
-    n = 0
-    for case, s in _logit_cases(hidden):
-        got = call_strict(log_softmax, s, name="log_softmax", hint=hint)
-        expected = ref.log_softmax(s, axis=-1)
-        with np.errstate(all="ignore"):
-            m = s.max(axis=-1, keepdims=True)
-            mistakes = [
-                Mistake(s - np.log(np.exp(s - m).sum(axis=-1, keepdims=True)),
-                        "the maximum m you subtracted inside the exponentials must come back: log Σ e^{s} = m + log Σ e^{s − m}."),
-                Mistake(ref.log_softmax(s, axis=0), "normalize along the last axis, not axis 0."),
-                Mistake(s - m, "subtract log Σ e^{s − m} as well: log p = (s − m) − log Σ e^{s − m}."),
-                Mistake(np.log(ref.softmax(s)), hint),
-            ]
-        expect_array(got, expected, what="log_softmax(logits)", case=case, rtol=1e-9, atol=1e-9,
-                     mistakes=mistakes, nonfinite_hint=hint)
-        n += 1
-    passed("log_softmax", n, hidden)
+    run = CheckRun("log_softmax", hidden)
+    for case, s in run.cases(_logit_cases(hidden)):
+        with run.case():
+            got = call_strict(log_softmax, s, name="log_softmax", hint=hint)
+            expected = ref.log_softmax(s, axis=-1)
+            with np.errstate(all="ignore"):
+                m = s.max(axis=-1, keepdims=True)
+                mistakes = [
+                    Mistake(s - np.log(np.exp(s - m).sum(axis=-1, keepdims=True)),
+                            "the maximum m you subtracted inside the exponentials must come back: log Σ e^{s} = m + log Σ e^{s − m}."),
+                    Mistake(ref.log_softmax(s, axis=0), "normalize along the last axis, not axis 0."),
+                    Mistake(s - m, "subtract log Σ e^{s − m} as well: log p = (s − m) − log Σ e^{s − m}."),
+                    Mistake(np.log(ref.softmax(s)), hint),
+                ]
+            expect_array(got, expected, what="log_softmax(logits)", case=case, rtol=1e-9, atol=1e-9,
+                         mistakes=mistakes, nonfinite_hint=hint)
+    run.passed()
 
 
 @exercise("softmax_backward")
 def check_softmax_backward(softmax_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``softmax_backward(dout, probs) -> dlogits`` (vector-Jacobian product, last axis)."""
     rng = case_rng(hidden, SALT)
-    n = 0
-    for case, s in _logit_cases(hidden):
-        if "extreme" in case:
-            continue
-        p = ref.softmax(s)
-        dout = rng.standard_normal(s.shape)
-        got = call_student(softmax_backward, dout, p, name="softmax_backward")
-        expected = ref.softmax_backward(dout, p)
-        expect_array(got, expected, what="softmax_backward's dlogits", case=case, **GRAD_TOL, mistakes=[
-            Mistake(dout * p * (1 - p), "only the diagonal of the Jacobian is used: ∂p_i/∂s_j = p_i([i = j] − p_j) "
-                    "couples all classes, giving p ⊙ (dout − Σ_j dout_j p_j)."),
-            Mistake(p * dout, "subtract the weighted mean Σ_j dout_j p_j: dlogits = p ⊙ (dout − Σ_j dout_j p_j)."),
-            Mistake(p * (dout - (dout * p).sum(axis=0, keepdims=True)),
-                    "the sum Σ_j dout_j p_j runs over the classes (last axis), not over examples."),
-            Mistake(dout - p * dout.sum(axis=-1, keepdims=True), "that is log-softmax's backward pass."),
-        ])
-        if hidden:
-            numeric = ref.numerical_gradient(lambda v: float(np.sum(ref.softmax(v) * dout)), s.copy())
-            expect_matches_finite_differences(got, numeric, what="softmax_backward's dlogits", case=case,
-                                              of="Σ dout ⊙ softmax(logits)")
-        n += 1
-    passed("softmax_backward", n, hidden)
+    run = CheckRun("softmax_backward", hidden)
+    for case, s in run.cases(c for c in _logit_cases(hidden) if "extreme" not in c[0]):
+        with run.case():
+            p = ref.softmax(s)
+            dout = rng.standard_normal(s.shape)
+            got = call_student(softmax_backward, dout, p, name="softmax_backward")
+            expected = ref.softmax_backward(dout, p)
+            expect_array(got, expected, what="softmax_backward's dlogits", case=case, **GRAD_TOL, mistakes=[
+                Mistake(dout * p * (1 - p), "only the diagonal of the Jacobian is used: ∂p_i/∂s_j = p_i([i = j] − p_j) "
+                        "couples all classes, giving p ⊙ (dout − Σ_j dout_j p_j)."),
+                Mistake(p * dout, "subtract the weighted mean Σ_j dout_j p_j: dlogits = p ⊙ (dout − Σ_j dout_j p_j)."),
+                Mistake(p * (dout - (dout * p).sum(axis=0, keepdims=True)),
+                        "the sum Σ_j dout_j p_j runs over the classes (last axis), not over examples."),
+                Mistake(dout - p * dout.sum(axis=-1, keepdims=True), "that is log-softmax's backward pass."),
+            ])
+            if hidden:
+                numeric = ref.numerical_gradient(lambda v: float(np.sum(ref.softmax(v) * dout)), s.copy())
+                expect_matches_finite_differences(got, numeric, what="softmax_backward's dlogits", case=case,
+                                                  of="Σ dout ⊙ softmax(logits)")
+    run.passed()
 
 
 # --------------------------------------------------------------------------- cross-entropy and KL
@@ -460,18 +459,18 @@ def check_kl_divergence(kl_divergence: Callable[..., Any], hidden: bool = False)
 
     hint = ("0·log 0 must count as 0 (the limit of t log t): compute the terms only where p > 0, e.g. "
             "np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / q), 0), so no log(0) is ever evaluated.")
-    n = 0
-    for case, (p, q), _ in _kl_cases(hidden):
-        result = call_strict(kl_divergence, p, q, name="kl_divergence", hint=hint)
-        loss, grad = unpack(result, 2, name="kl_divergence", names=("kl", "dq"))
-        e_loss, e_grad = reference(p, q)
-        expect_scalar(loss, e_loss, what="kl_divergence's value", case=case, **TOL, mistakes=loss_m(p, q),
-                      nonfinite_hint=hint)
-        expect_array(grad, e_grad, what="kl_divergence's dq", case=case, **GRAD_TOL, mistakes=grad_m(p, q),
-                     nonfinite_hint=hint)
-        if hidden:
-            numeric = ref.numerical_gradient(lambda v: reference(p, v)[0], q.copy())
-            expect_matches_finite_differences(grad, numeric, what="kl_divergence's dq", case=case,
-                                              of="the reference KL divergence")
-        n += 1
-    passed("kl_divergence", n, hidden)
+    run = CheckRun("kl_divergence", hidden)
+    for case, (p, q), _ in run.cases(_kl_cases(hidden)):
+        with run.case():
+            result = call_strict(kl_divergence, p, q, name="kl_divergence", hint=hint)
+            loss, grad = unpack(result, 2, name="kl_divergence", names=("kl", "dq"))
+            e_loss, e_grad = reference(p, q)
+            expect_scalar(loss, e_loss, what="kl_divergence's value", case=case, **TOL, mistakes=loss_m(p, q),
+                          nonfinite_hint=hint)
+            expect_array(grad, e_grad, what="kl_divergence's dq", case=case, **GRAD_TOL, mistakes=grad_m(p, q),
+                         nonfinite_hint=hint)
+            if hidden:
+                numeric = ref.numerical_gradient(lambda v: reference(p, v)[0], q.copy())
+                expect_matches_finite_differences(grad, numeric, what="kl_divergence's dq", case=case,
+                                                  of="the reference KL divergence")
+    run.passed()

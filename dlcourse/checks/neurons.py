@@ -14,7 +14,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import Mistake, expect_array, passed
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, format_pair, passed
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.gradients import GRAD_TOL
@@ -54,21 +54,21 @@ def _sigmoid_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray]]:
 @exercise("sigmoid")
 def check_sigmoid(sigmoid: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``sigmoid(z) -> σ(z)`` (same shape as z): right values, no overflow for any z."""
-    n = 0
-    for case, z in _sigmoid_cases(hidden):
-        got = call_strict(sigmoid, z, name="sigmoid", hint=_SIGMOID_HINT)
-        expected = ref.sigmoid(z)
-        with np.errstate(all="ignore"):
-            mistakes = [
-                Mistake(1 / (1 + np.exp(z)), "the sign of the exponent is flipped: σ(z) = 1/(1 + e^{−z})."),
-                Mistake(np.tanh(z), "that is tanh; σ(z) = 1/(1 + e^{−z}) lies in (0, 1)."),
-                Mistake(np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))),
-                        "for z ≥ 0 use 1/(1 + e^{−|z|}); e^{−|z|}/(1 + e^{−|z|}) is σ(−|z|)."),
-            ]
-        expect_array(got, expected, what="sigmoid(z)", case=case, rtol=1e-9, atol=1e-12,
-                     mistakes=mistakes, nonfinite_hint=_SIGMOID_HINT)
-        n += 1
-    passed("sigmoid", n, hidden)
+    run = CheckRun("sigmoid", hidden)
+    for case, z in run.cases(_sigmoid_cases(hidden)):
+        with run.case():
+            got = call_strict(sigmoid, z, name="sigmoid", hint=_SIGMOID_HINT)
+            expected = ref.sigmoid(z)
+            with np.errstate(all="ignore"):
+                mistakes = [
+                    Mistake(1 / (1 + np.exp(z)), "the sign of the exponent is flipped: σ(z) = 1/(1 + e^{−z})."),
+                    Mistake(np.tanh(z), "that is tanh; σ(z) = 1/(1 + e^{−z}) lies in (0, 1)."),
+                    Mistake(np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))),
+                            "for z ≥ 0 use 1/(1 + e^{−|z|}); e^{−|z|}/(1 + e^{−|z|}) is σ(−|z|)."),
+                ]
+            expect_array(got, expected, what="sigmoid(z)", case=case, rtol=1e-9, atol=1e-12,
+                         mistakes=mistakes, nonfinite_hint=_SIGMOID_HINT)
+    run.passed()
 
 
 # --------------------------------------------------------------------------- ELU derivative
@@ -94,26 +94,26 @@ def check_elu_backward(elu_backward: Callable[..., Any], hidden: bool = False) -
     """Check ``elu_backward(dout, cache) -> dx`` with cache = (x, α)."""
     hint = ("e^{x} overflows for x = 1000 even in the branch np.where does not keep: "
             "exponentiate np.minimum(x, 0) instead.")
-    n = 0
-    for case, x, alpha, dout in _elu_cases(hidden):
-        _, cache = ref.elu_forward(x, alpha)
-        got = call_strict(elu_backward, dout, cache, name="elu_backward", hint=hint)
-        expected = ref.elu_backward(dout, cache)
-        with np.errstate(all="ignore"):
-            e = np.exp(np.minimum(x, 0))
-            mistakes = [
-                Mistake(np.where(x > 0, 1.0, alpha * e), "multiply by dout: dx = dout · ELU′(x) (chain rule)."),
-                Mistake(dout * np.where(x > 0, 1.0, e), "the negative branch of ELU′ is α·e^{x}: multiply by α."),
-                Mistake(dout * np.where(x > 0, 1.0, alpha * (e - 1)),
-                        "that is ELU itself on the negative side; its derivative is α·e^{x} (the −1 disappears)."),
-                Mistake(dout * np.where(x >= 0, 1.0, alpha * e),
-                        "at x = 0 use the left derivative α·e⁰ = α (the x > 0 mask), as PyTorch does."),
-                Mistake(dout * np.where(x > 0, 1.0, alpha), "that is leaky ReLU's derivative; ELU′(x) = α·e^{x} for x ≤ 0."),
-            ]
-        expect_array(got, expected, what="elu_backward's dx", case=case, **GRAD_TOL, mistakes=mistakes,
-                     nonfinite_hint=hint)
-        n += 1
-    passed("elu_backward", n, hidden)
+    run = CheckRun("elu_backward", hidden)
+    for case, x, alpha, dout in run.cases(_elu_cases(hidden)):
+        with run.case():
+            _, cache = ref.elu_forward(x, alpha)
+            got = call_strict(elu_backward, dout, cache, name="elu_backward", hint=hint)
+            expected = ref.elu_backward(dout, cache)
+            with np.errstate(all="ignore"):
+                e = np.exp(np.minimum(x, 0))
+                mistakes = [
+                    Mistake(np.where(x > 0, 1.0, alpha * e), "multiply by dout: dx = dout · ELU′(x) (chain rule)."),
+                    Mistake(dout * np.where(x > 0, 1.0, e), "the negative branch of ELU′ is α·e^{x}: multiply by α."),
+                    Mistake(dout * np.where(x > 0, 1.0, alpha * (e - 1)),
+                            "that is ELU itself on the negative side; its derivative is α·e^{x} (the −1 disappears)."),
+                    Mistake(dout * np.where(x >= 0, 1.0, alpha * e),
+                            "at x = 0 use the left derivative α·e⁰ = α (the x > 0 mask), as PyTorch does."),
+                    Mistake(dout * np.where(x > 0, 1.0, alpha), "that is leaky ReLU's derivative; ELU′(x) = α·e^{x} for x ≤ 0."),
+                ]
+            expect_array(got, expected, what="elu_backward's dx", case=case, **GRAD_TOL, mistakes=mistakes,
+                         nonfinite_hint=hint)
+    run.passed()
 
 
 # --------------------------------------------------------------------------- perceptron
@@ -132,21 +132,21 @@ def _perceptron_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarra
 @exercise("perceptron")
 def check_perceptron(perceptron: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``perceptron(x, w, w0) -> σ(w0 + x·w)``, x (N, D), w (D,) → (N,)."""
-    n = 0
-    for case, x, w, w0 in _perceptron_cases(hidden):
-        got = call_strict(perceptron, x, w, w0, name="perceptron", hint=_SIGMOID_HINT)
-        expected = ref.perceptron(x, w, w0)
-        z = w0 + x @ w
-        expect_array(got, expected, what="perceptron(x, w, w0)", case=case, rtol=1e-9, atol=1e-12, mistakes=[
-            Mistake(z, "apply the activation: ŷ = g(z) with g the sigmoid, not z itself."),
-            Mistake(ref.sigmoid(x @ w), "add the bias w₀: z = w₀ + Σ_j x_j w_j."),
-            Mistake(ref.sigmoid(x @ w - w0), "the bias is added, z = w₀ + x·w, not subtracted."),
-            Mistake((z > 0).astype(float), "use the sigmoid σ(z), not a hard step."),
-            Mistake(z.reshape(-1, 1), "return one output per example, shape (N,)."),
-            Mistake(ref.sigmoid(z).reshape(-1, 1), "return shape (N,), not (N, 1): use x @ w with w of shape (D,)."),
-        ])
-        n += 1
-    passed("perceptron", n, hidden)
+    run = CheckRun("perceptron", hidden)
+    for case, x, w, w0 in run.cases(_perceptron_cases(hidden)):
+        with run.case():
+            got = call_strict(perceptron, x, w, w0, name="perceptron", hint=_SIGMOID_HINT)
+            expected = ref.perceptron(x, w, w0)
+            z = w0 + x @ w
+            expect_array(got, expected, what="perceptron(x, w, w0)", case=case, rtol=1e-9, atol=1e-12, mistakes=[
+                Mistake(z, "apply the activation: ŷ = g(z) with g the sigmoid, not z itself."),
+                Mistake(ref.sigmoid(x @ w), "add the bias w₀: z = w₀ + Σ_j x_j w_j."),
+                Mistake(ref.sigmoid(x @ w - w0), "the bias is added, z = w₀ + x·w, not subtracted."),
+                Mistake((z > 0).astype(float), "use the sigmoid σ(z), not a hard step."),
+                Mistake(z.reshape(-1, 1), "return one output per example, shape (N,)."),
+                Mistake(ref.sigmoid(z).reshape(-1, 1), "return shape (N,), not (N, 1): use x @ w with w of shape (D,)."),
+            ])
+    run.passed()
 
 
 # --------------------------------------------------------------------------- dense layer
@@ -165,25 +165,25 @@ def _dense_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarray, np
 @exercise("dense_forward")
 def check_dense_forward(dense_forward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``dense_forward(x, W, b, activation) -> g(xW + b)`` of shape (N, M)."""
-    n_cases = 0
-    for case, x, w, b, act in _dense_cases(hidden):
-        got = call_student(dense_forward, x, w, b, act, name="dense_forward")
-        if isinstance(got, tuple):
-            raise CheckFailure(f"dense_forward should return the array g(xW + b) only, got a tuple ({case}).")
-        expected, _ = ref.dense_forward(x, w, b, act)
-        g = lambda z: ref.activation_forward(z, act)[0]  # noqa: E731
-        mistakes = [
-            Mistake(g(x @ w), "add the bias b before the activation: out = g(xW + b)."),
-            Mistake(g(x @ w) + b, "add the bias *before* the activation: out = g(xW + b), not g(xW) + b."),
-        ]
-        if act != "linear":
-            mistakes.append(Mistake(x @ w + b, f"apply the activation {act!r} to xW + b."))
-        if w.shape[0] == w.shape[1]:
-            mistakes.append(Mistake(g(x @ w.T + b), "W has shape (D, M): compute x @ W, not x @ W.T."))
-        expect_array(got, expected, what=f"dense_forward(x, W, b, {act!r})", case=case, rtol=1e-9, atol=1e-12,
-                     mistakes=mistakes)
-        n_cases += 1
-    passed("dense_forward", n_cases, hidden)
+    run = CheckRun("dense_forward", hidden)
+    for case, x, w, b, act in run.cases(_dense_cases(hidden)):
+        with run.case():
+            got = call_student(dense_forward, x, w, b, act, name="dense_forward")
+            if isinstance(got, tuple):
+                raise CheckFailure(f"dense_forward should return the array g(xW + b) only, got a tuple ({case}).")
+            expected, _ = ref.dense_forward(x, w, b, act)
+            g = lambda z: ref.activation_forward(z, act)[0]  # noqa: E731
+            mistakes = [
+                Mistake(g(x @ w), "add the bias b before the activation: out = g(xW + b)."),
+                Mistake(g(x @ w) + b, "add the bias *before* the activation: out = g(xW + b), not g(xW) + b."),
+            ]
+            if act != "linear":
+                mistakes.append(Mistake(x @ w + b, f"apply the activation {act!r} to xW + b.", name="no activation"))
+            if w.shape[0] == w.shape[1]:
+                mistakes.append(Mistake(g(x @ w.T + b), "W has shape (D, M): compute x @ W, not x @ W.T."))
+            expect_array(got, expected, what=f"dense_forward(x, W, b, {act!r})", case=case, rtol=1e-9, atol=1e-12,
+                         mistakes=mistakes)
+    run.passed()
 
 
 # --------------------------------------------------------------------------- MLP
@@ -205,25 +205,27 @@ def _mlp_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, list[tuple[np.nd
 @exercise("mlp_forward")
 def check_mlp_forward(mlp_forward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``mlp_forward(x, layers, activation) -> scores`` (last layer linear)."""
-    n_cases = 0
-    for case, x, layers, act in _mlp_cases(hidden):
-        got = call_student(mlp_forward, x, layers, act, name="mlp_forward")
-        expected = ref.mlp_forward(x, layers, act)
-        mistakes = [
-            Mistake(ref.mlp_forward(x, layers, act, output_activation=act),
-                    "the last layer is linear (raw scores): apply the activation to hidden layers only."),
-            Mistake(ref.mlp_forward(x, layers, "linear"), f"apply {act!r} after every hidden layer."),
-            Mistake(ref.mlp_forward(x, layers[:-1], act),
-                    "the last layer is missing: loop over all layers, and leave only the last one linear."),
-        ]
-        if len(layers) > 2:
-            first = ref.activation_forward(x @ layers[0][0] + layers[0][1], act)[0]
-            mistakes.append(Mistake(ref.mlp_forward(first, layers[1:], "linear"),
-                                    "the activation must follow every hidden layer, not only the first."))
-        expect_array(got, expected, what="mlp_forward(x, layers)", case=case, rtol=1e-9, atol=1e-12,
-                     mistakes=mistakes)
-        n_cases += 1
-    passed("mlp_forward", n_cases, hidden)
+    run = CheckRun("mlp_forward", hidden)
+    for case, x, layers, act in run.cases(_mlp_cases(hidden)):
+        with run.case():
+            got = call_student(mlp_forward, x, layers, act, name="mlp_forward")
+            expected = ref.mlp_forward(x, layers, act)
+            mistakes = [
+                Mistake(ref.mlp_forward(x, layers, act, output_activation=act),
+                        "the last layer is linear (raw scores): apply the activation to hidden layers only."),
+                Mistake(ref.mlp_forward(x, layers, "linear"), f"apply {act!r} after every hidden layer.",
+                        name="no activation"),
+                *(Mistake(value, "the last layer is missing: loop over all layers, and leave only the last one linear.")
+                  for value in (ref.mlp_forward(x, layers[:-1], act),
+                                ref.mlp_forward(x, layers[:-1], act, output_activation=act))),
+            ]
+            if len(layers) > 2:
+                first = ref.activation_forward(x @ layers[0][0] + layers[0][1], act)[0]
+                mistakes.append(Mistake(ref.mlp_forward(first, layers[1:], "linear"),
+                                        "the activation must follow every hidden layer, not only the first."))
+            expect_array(got, expected, what="mlp_forward(x, layers)", case=case, rtol=1e-9, atol=1e-12,
+                         mistakes=mistakes)
+    run.passed()
 
 
 # --------------------------------------------------------------------------- XOR
@@ -254,7 +256,9 @@ def check_xor_network(xor_network: Callable[[], Any], hidden: bool = False) -> N
         raise CheckFailure("one layer is a linear model (a single line), which cannot separate XOR: "
                            "add a hidden layer with ReLU.")
     out = ref.mlp_forward(XOR_X, layers, "relu").ravel()
-    wrong = [f"x = {XOR_X[i].astype(int).tolist()} gives {out[i]:.3g}, target {int(XOR_Y[i])}"
+    # digits enough to show which side of the 0.5 threshold an output is on
+    shown = [format_pair(v, 0.5, digits=3)[0] for v in out]
+    wrong = [f"x = {XOR_X[i].astype(int).tolist()} gives {shown[i]}, target {int(XOR_Y[i])}"
              for i in range(4) if (out[i] > 0.5) != bool(XOR_Y[i])]
     if wrong:
         raise CheckFailure("your network gets XOR wrong: " + "; ".join(wrong) + ". (Output > 0.5 counts as 1.)")
@@ -289,27 +293,30 @@ def _collapse_cases(hidden: bool) -> Iterator[tuple[str, list[tuple[np.ndarray, 
 @exercise("collapse_linear")
 def check_collapse_linear(collapse_linear: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``collapse_linear(layers) -> (W_c, b_c)``, the one affine map equal to linear layers."""
-    n = 0
-    for case, layers in _collapse_cases(hidden):
-        result = call_student(collapse_linear, layers, name="collapse_linear")
-        w_c, b_c = unpack(result, 2, name="collapse_linear", names=("W_c", "b_c"))
-        e_w, e_b = ref.collapse_linear(layers)
-        ws = [w for w, _ in layers]
-        rev = ws[-1]
-        for w in reversed(ws[:-1]):
-            rev = rev @ w if rev.shape[1] == w.shape[0] else rev
-        w_mistakes = [Mistake(ws[0], "multiply all the weight matrices: W_c = W₀ W₁ ⋯ W_{L−1}.")]
-        if all(w.shape[0] == w.shape[1] for w in ws):
-            w_mistakes.append(Mistake(rev, "the order matters: with row vectors x W₀ comes first, so "
-                                      "W_c = W₀ W₁ ⋯ W_{L−1} (the lecture's W₃W₂W₁ is the column-vector form)."))
-        expect_array(w_c, e_w, what="W_c", case=case, rtol=1e-9, atol=1e-10, mistakes=w_mistakes)
-        total = sum(b for _, b in layers[-1:])
-        expect_array(b_c, e_b, what="b_c", case=case, rtol=1e-9, atol=1e-10, mistakes=[
-            Mistake(layers[-1][1], "the earlier biases count too: each one is carried through the "
-                    "weights after it, b_c = (⋯(b₀W₁ + b₁)W₂ + ⋯) + b_{L−1}."),
-            Mistake(np.zeros_like(e_b), "the biases do not vanish: b_c = (⋯(b₀W₁ + b₁)W₂ + ⋯) + b_{L−1}."),
-            Mistake(sum(b for _, b in layers) if all(b.shape == total.shape for _, b in layers) else total,
-                    "a bias that enters early is multiplied by every later W: b_c = (⋯(b₀W₁ + b₁)W₂ + ⋯)."),
-        ])
-        n += 1
-    passed("collapse_linear", n, hidden)
+    run = CheckRun("collapse_linear", hidden)
+    for case, layers in run.cases(_collapse_cases(hidden)):
+        with run.case():
+            result = call_student(collapse_linear, layers, name="collapse_linear")
+            w_c, b_c = unpack(result, 2, name="collapse_linear", names=("W_c", "b_c"))
+            e_w, e_b = ref.collapse_linear(layers)
+            ws = [w for w, _ in layers]
+            rev = ws[-1]
+            for w in reversed(ws[:-1]):
+                rev = rev @ w if rev.shape[1] == w.shape[0] else rev
+            w_mistakes = [Mistake(ws[0], "multiply all the weight matrices: W_c = W₀ W₁ ⋯ W_{L−1}.")]
+            if all(w.shape[0] == w.shape[1] for w in ws):
+                w_mistakes.append(Mistake(rev, "the order matters: with row vectors x W₀ comes first, so "
+                                          "W_c = W₀ W₁ ⋯ W_{L−1} (the lecture's W₃W₂W₁ is the column-vector form)."))
+            expect_array(w_c, e_w, what="W_c", case=case, rtol=1e-9, atol=1e-10, mistakes=w_mistakes)
+            try:
+                summed = sum(b for _, b in layers)
+            except ValueError:
+                summed = None  # the shapes do not broadcast: that mistake crashes instead
+            expect_array(b_c, e_b, what="b_c", case=case, rtol=1e-9, atol=1e-10, mistakes=[
+                Mistake(layers[-1][1], "the earlier biases count too: each one is carried through the "
+                        "weights after it, b_c = (⋯(b₀W₁ + b₁)W₂ + ⋯) + b_{L−1}."),
+                Mistake(np.zeros_like(e_b), "the biases do not vanish: b_c = (⋯(b₀W₁ + b₁)W₂ + ⋯) + b_{L−1}."),
+                Mistake(summed,
+                        "a bias that enters early is multiplied by every later W: b_c = (⋯(b₀W₁ + b₁)W₂ + ⋯)."),
+            ])
+    run.passed()

@@ -15,7 +15,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import Mistake, expect_array, passed
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.gradients import GRAD_TOL, expect_backward_matches_finite_differences
@@ -61,15 +61,15 @@ def _bn_mistakes(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, state: dict
     train = cfg["mode"] == "train"
     use_mu, use_var = (mu, var) if train else (rm, rv)
     out_m = [
-        Mistake(gamma * (x - mu) / np.sqrt(var + eps) + beta if not train else np.empty(0),
+        Mistake(gamma * (x - mu) / np.sqrt(var + eps) + beta if not train else None,
                 "in eval mode normalize with the running averages state['running_mean'] and "
                 "state['running_var'], not with the batch statistics: a test example's output must not "
                 "depend on the rest of its batch."),
-        Mistake(gamma * (x - rm) / np.sqrt(rv + eps) + beta if train else np.empty(0),
+        Mistake(gamma * (x - rm) / np.sqrt(rv + eps) + beta if train else None,
                 "in train mode normalize with the batch statistics; the running averages are for eval mode."),
         Mistake(gamma * (x - use_mu) / (np.sqrt(use_var) + eps) + beta,
                 "ε goes inside the square root: x̂ = (x − μ) / √(σ² + ε)."),
-        Mistake(gamma * (x - mu) / np.sqrt(x.var(axis=0, ddof=1) + eps) + beta if train else np.empty(0),
+        Mistake(gamma * (x - mu) / np.sqrt(x.var(axis=0, ddof=1) + eps) + beta if train else None,
                 "normalize with the biased batch variance (divide by N); only the running average uses N − 1."),
         Mistake(beta * (x - use_mu) / np.sqrt(use_var + eps) + gamma, "γ scales and β shifts: y = γ·x̂ + β."),
         Mistake((x - use_mu) / np.sqrt(use_var + eps), "scale and shift the normalized values: y = γ·x̂ + β."),
@@ -107,25 +107,24 @@ def _expect_state(state: Any, case: str) -> dict[str, Any]:
 @exercise("batchnorm_forward")
 def check_batchnorm_forward(batchnorm_forward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``batchnorm_forward(x, gamma, beta, state, cfg) -> (out, cache, new_state)`` in both modes."""
-    n_cases = 0
-    for case, x, gamma, beta, state, cfg in _bn_cases(hidden):
-        result = call_student(batchnorm_forward, x, gamma, beta, state, cfg, name="batchnorm_forward")
-        out, cache, new_state = unpack(result, 3, name="batchnorm_forward", names=("out", "cache", "state"))
-        e_out, e_cache, e_state = ref.batchnorm_forward(x, gamma, beta, state, cfg)
-        out_m, mean_m, var_m = _bn_mistakes(x, gamma, beta, state, cfg)
-        expect_array(out, e_out, what="out", case=case, **_TOL, mistakes=out_m)
-        new_state = _expect_state(new_state, case)
-        expect_array(new_state["running_mean"], e_state["running_mean"], what="state['running_mean']", case=case,
-                     **_TOL, mistakes=mean_m)
-        expect_array(new_state["running_var"], e_state["running_var"], what="state['running_var']", case=case,
-                     **_TOL, mistakes=var_m)
-        if cfg["mode"] == "train":
-            _expect_cache(cache, e_cache, case)
-        n_cases += 1
+    run = CheckRun("batchnorm_forward", hidden)
+    for case, x, gamma, beta, state, cfg in run.cases(_bn_cases(hidden)):
+        with run.case():
+            result = call_student(batchnorm_forward, x, gamma, beta, state, cfg, name="batchnorm_forward")
+            out, cache, new_state = unpack(result, 3, name="batchnorm_forward", names=("out", "cache", "state"))
+            e_out, e_cache, e_state = ref.batchnorm_forward(x, gamma, beta, state, cfg)
+            out_m, mean_m, var_m = _bn_mistakes(x, gamma, beta, state, cfg)
+            expect_array(out, e_out, what="out", case=case, **_TOL, mistakes=out_m)
+            new_state = _expect_state(new_state, case)
+            expect_array(new_state["running_mean"], e_state["running_mean"], what="state['running_mean']", case=case,
+                         **_TOL, mistakes=mean_m)
+            expect_array(new_state["running_var"], e_state["running_var"], what="state['running_var']", case=case,
+                         **_TOL, mistakes=var_m)
+            if cfg["mode"] == "train":
+                _expect_cache(cache, e_cache, case)
     if hidden:
         _expect_running_average_over_steps(batchnorm_forward)
-        n_cases += 1
-    passed("batchnorm_forward", n_cases, hidden)
+    run.passed(run.count + hidden)  # the ten steps count as one case
 
 
 def _expect_cache(cache: Any, expected: tuple, case: str) -> None:
@@ -162,43 +161,41 @@ def _expect_running_average_over_steps(batchnorm_forward: Callable[..., Any]) ->
 def check_batchnorm_backward(batchnorm_backward: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``batchnorm_backward(dout, cache) -> (dx, dgamma, dbeta)`` (train mode)."""
     rng = case_rng(hidden, SALT)
-    n_cases = 0
-    for case, x, gamma, beta, state, cfg in _bn_cases(hidden):
-        if cfg["mode"] != "train":
-            continue
-        _, cache, _ = ref.batchnorm_forward(x, gamma, beta, state, cfg)
-        dout = rng.standard_normal(x.shape)
-        result = call_student(batchnorm_backward, dout, cache, name="batchnorm_backward")
-        dx, dgamma, dbeta = unpack(result, 3, name="batchnorm_backward", names=("dx", "dgamma", "dbeta"))
-        e_dx, e_dgamma, e_dbeta = ref.batchnorm_backward(dout, cache)
-        _, x_hat, mu, var, g, eps = cache
-        s = np.sqrt(var + eps)
-        n = x.shape[0]
-        only_mean = g / s * (dout - dout.mean(axis=0))  # forgets the path through σ²
-        expect_array(dbeta, e_dbeta, what="dbeta", case=case, **GRAD_TOL, mistakes=[
-            Mistake(dout.mean(axis=0), "dbeta is averaged: sum dout over the batch (the 1/N is already in dout)."),
-            Mistake(dout, "dbeta must be summed over the batch."),
-        ])
-        expect_array(dgamma, e_dgamma, what="dgamma", case=case, **GRAD_TOL, mistakes=[
-            Mistake((dout * x).sum(axis=0), "dgamma = Σ dout ⊙ x̂: multiply by the normalized x̂, not by x."),
-            Mistake(dout.sum(axis=0), "dgamma = Σ dout ⊙ x̂ (γ multiplies x̂)."),
-            Mistake(dout * x_hat, "dgamma must be summed over the batch."),
-        ])
-        expect_array(dx, e_dx, what="dx", case=case, **GRAD_TOL, mistakes=[
-            Mistake(dout * g / s, "x also reaches the output through the batch mean μ and variance σ²: "
-                    "add the gradients along those paths (dx = γ/(N√(σ²+ε))·(N·dout − Σdout − x̂·Σ dout⊙x̂))."),
-            Mistake(only_mean, "the path through the variance σ² is missing (the term −x̂·Σ(dout⊙x̂)/N)."),
-            Mistake(e_dx / g, "multiply by γ: the normalized x̂ is scaled by γ on its way to the output."),
-            Mistake(g / (n * s) * (n * dout - dout.sum(axis=0) - x_hat * (dout * x_hat).sum(axis=0)) * s**2 / s,
-                    "divide by √(σ² + ε), the standard deviation, once."),
-        ])
-        # With N = 2, x̂ = ±1 whatever x is, so dx is ~0 and finite differences measure only noise.
-        if hidden and n > 2:
-            expect_backward_matches_finite_differences(
-                "batchnorm_backward", lambda xx, gg, bb: ref.batchnorm_forward(xx, gg, bb, state, cfg)[0],
-                (x, gamma, beta), dout, (dx, dgamma, dbeta), ("dx", "dgamma", "dbeta"), case=case)
-        n_cases += 1
-    passed("batchnorm_backward", n_cases, hidden)
+    run = CheckRun("batchnorm_backward", hidden)
+    for case, x, gamma, beta, state, cfg in run.cases(c for c in _bn_cases(hidden) if c[5]["mode"] == "train"):
+        with run.case():
+            _, cache, _ = ref.batchnorm_forward(x, gamma, beta, state, cfg)
+            dout = rng.standard_normal(x.shape)
+            result = call_student(batchnorm_backward, dout, cache, name="batchnorm_backward")
+            dx, dgamma, dbeta = unpack(result, 3, name="batchnorm_backward", names=("dx", "dgamma", "dbeta"))
+            e_dx, e_dgamma, e_dbeta = ref.batchnorm_backward(dout, cache)
+            _, x_hat, mu, var, g, eps = cache
+            s = np.sqrt(var + eps)
+            n = x.shape[0]
+            only_mean = g / s * (dout - dout.mean(axis=0))  # forgets the path through σ²
+            expect_array(dbeta, e_dbeta, what="dbeta", case=case, **GRAD_TOL, mistakes=[
+                Mistake(dout.mean(axis=0), "dbeta is averaged: sum dout over the batch (the 1/N is already in dout)."),
+                Mistake(dout, "dbeta must be summed over the batch."),
+            ])
+            expect_array(dgamma, e_dgamma, what="dgamma", case=case, **GRAD_TOL, mistakes=[
+                Mistake((dout * x).sum(axis=0), "dgamma = Σ dout ⊙ x̂: multiply by the normalized x̂, not by x."),
+                Mistake(dout.sum(axis=0), "dgamma = Σ dout ⊙ x̂ (γ multiplies x̂)."),
+                Mistake(dout * x_hat, "dgamma must be summed over the batch."),
+            ])
+            expect_array(dx, e_dx, what="dx", case=case, **GRAD_TOL, mistakes=[
+                Mistake(dout * g / s, "x also reaches the output through the batch mean μ and variance σ²: "
+                        "add the gradients along those paths (dx = γ/(N√(σ²+ε))·(N·dout − Σdout − x̂·Σ dout⊙x̂))."),
+                Mistake(only_mean, "the path through the variance σ² is missing (the term −x̂·Σ(dout⊙x̂)/N)."),
+                Mistake(e_dx / g, "multiply by γ: the normalized x̂ is scaled by γ on its way to the output."),
+                Mistake(g / (n * s) * (n * dout - dout.sum(axis=0) - x_hat * (dout * x_hat).sum(axis=0)) * s**2 / s,
+                        "divide by √(σ² + ε), the standard deviation, once."),
+            ])
+            # With N = 2, x̂ = ±1 whatever x is, so dx is ~0 and finite differences measure only noise.
+            if hidden and n > 2:
+                expect_backward_matches_finite_differences(
+                    "batchnorm_backward", lambda xx, gg, bb: ref.batchnorm_forward(xx, gg, bb, state, cfg)[0],
+                    (x, gamma, beta), dout, (dx, dgamma, dbeta), ("dx", "dgamma", "dbeta"), case=case)
+    run.passed()
 
 
 # --------------------------------------------------------------------------- standardization
@@ -222,40 +219,40 @@ def _std_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
 @exercise("standardize")
 def check_standardize(standardize: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``standardize(X_train, X_test) -> (Z_train, Z_test, mean, std)`` (training statistics only)."""
-    n_cases = 0
-    for case, X_train, X_test in _std_cases(hidden):
-        result = call_student(standardize, X_train, X_test, name="standardize")
-        Z_train, Z_test, mean, std = unpack(result, 4, name="standardize", names=("Z_train", "Z_test", "mean", "std"))
-        e_train, e_test, e_mean, e_std = ref.standardize(X_train, X_test)
-        both = np.concatenate([X_train, X_test])
-        std_all = np.where(both.std(axis=0) > 0, both.std(axis=0), 1.0)
-        leak = "use the training split's statistics only: statistics of the test data leak into the model."
-        expect_array(mean, e_mean, what="mean", case=case, mistakes=[
-            Mistake(both.mean(axis=0), "the mean is over training AND test data; " + leak),
-            Mistake(X_train.mean(axis=1), "average over examples (axis 0): one mean per feature."),
-        ])
-        ddof1 = X_train.std(axis=0, ddof=1) if len(X_train) > 1 else e_std
-        expect_array(std, e_std, what="std", case=case, nonfinite_hint="a constant feature has std 0: use 1 in its place "
-                     "so that it maps to 0 instead of dividing by zero.", mistakes=[
-            Mistake(std_all, "the std is over training AND test data; " + leak),
-            Mistake(np.where(ddof1 > 0, ddof1, 1.0), "use the population standard deviation (ddof=0, np.std's "
-                    "default), as the reference and scikit-learn's StandardScaler do."),
-            Mistake(X_train.std(axis=0), "a constant feature has std 0: use 1 in its place so that it maps to 0 "
-                    "instead of dividing by zero."),
-            Mistake(X_train.var(axis=0), "divide by the standard deviation, not the variance."),
-        ])
-        expect_array(Z_train, e_train, what="Z_train", case=case, nonfinite_hint="a constant feature has std 0: use 1 "
-                     "in its place so that it maps to 0.", mistakes=[
-            Mistake(X_train / e_std, "subtract the mean before dividing by the std."),
-            Mistake((X_train - both.mean(axis=0)) / std_all, leak),
-        ])
-        own_std = np.where(X_test.std(axis=0) > 0, X_test.std(axis=0), 1.0)
-        expect_array(Z_test, e_test, what="Z_test", case=case, nonfinite_hint="a constant feature has std 0: use 1 "
-                     "in its place.", mistakes=[
-            Mistake((X_test - X_test.mean(axis=0)) / own_std, "the test split is standardized with its own "
-                    "statistics; " + leak + " Transform it with the training mean and std."),
-            Mistake((X_test - both.mean(axis=0)) / std_all, leak),
-            Mistake(X_test, "standardize the test split too, with the training mean and std."),
-        ])
-        n_cases += 1
-    passed("standardize", n_cases, hidden)
+    run = CheckRun("standardize", hidden)
+    for case, X_train, X_test in run.cases(_std_cases(hidden)):
+        with run.case():
+            result = call_student(standardize, X_train, X_test, name="standardize")
+            Z_train, Z_test, mean, std = unpack(result, 4, name="standardize", names=("Z_train", "Z_test", "mean", "std"))
+            e_train, e_test, e_mean, e_std = ref.standardize(X_train, X_test)
+            both = np.concatenate([X_train, X_test])
+            std_all = np.where(both.std(axis=0) > 0, both.std(axis=0), 1.0)
+            leak = "use the training split's statistics only: statistics of the test data leak into the model."
+            expect_array(mean, e_mean, what="mean", case=case, mistakes=[
+                Mistake(both.mean(axis=0), "the mean is over training AND test data; " + leak),
+                Mistake(X_train.mean(axis=1), "average over examples (axis 0): one mean per feature."),
+            ])
+            ddof1 = X_train.std(axis=0, ddof=1) if len(X_train) > 1 else e_std
+            expect_array(std, e_std, what="std", case=case, nonfinite_hint="a constant feature has std 0: use 1 in its place "
+                         "so that it maps to 0 instead of dividing by zero.", mistakes=[
+                Mistake(std_all, "the std is over training AND test data; " + leak),
+                Mistake(np.where(ddof1 > 0, ddof1, 1.0), "use the population standard deviation (ddof=0, np.std's "
+                        "default), as the reference and scikit-learn's StandardScaler do."),
+                Mistake(X_train.std(axis=0), "a constant feature has std 0: use 1 in its place so that it maps to 0 "
+                        "instead of dividing by zero."),
+                Mistake(X_train.var(axis=0), "divide by the standard deviation, not the variance."),
+            ])
+            expect_array(Z_train, e_train, what="Z_train", case=case, nonfinite_hint="a constant feature has std 0: use 1 "
+                         "in its place so that it maps to 0.", mistakes=[
+                Mistake(X_train / e_std, "subtract the mean before dividing by the std."),
+                Mistake((X_train - both.mean(axis=0)) / std_all, leak),
+            ])
+            own_std = np.where(X_test.std(axis=0) > 0, X_test.std(axis=0), 1.0)
+            expect_array(Z_test, e_test, what="Z_test", case=case, nonfinite_hint="a constant feature has std 0: use 1 "
+                         "in its place.", mistakes=[
+                Mistake((X_test - X_test.mean(axis=0)) / own_std, "the test split is standardized with its own "
+                        "statistics; " + leak + " Transform it with the training mean and std."),
+                Mistake((X_test - both.mean(axis=0)) / std_all, leak),
+                Mistake(X_test, "standardize the test split too, with the training mean and std."),
+            ])
+    run.passed()

@@ -11,14 +11,14 @@ gradients. Known wrong rules are run on the same gradients, so a wrong iterate i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import Mistake, expect_array, passed
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, record
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.guard import call_student, unpack
@@ -101,38 +101,37 @@ def _check_rule(
     eps_key: bool = False,
     nonfinite: str = "inf or nan appeared: is something divided by 0 (a square root of 0 without ε)?",
 ) -> None:
-    """Run the student's rule along every case; compare each iterate, diagnosing known mistakes."""
-    n = 0
-    for run in _runs(base, hidden, eps_key):
-        expected = _trajectory(reference, run)
-        wrong = [(_trajectory(v, run), hint) for v, hint in variants]
-        w, state, path = run.w0.copy(), {}, []
-        for t, (g, cfg) in enumerate(zip(run.grads, run.cfgs)):
-            result = call_student(student, w, g, state, dict(cfg), name=name)
-            w, state = unpack(result, 2, name=name, names=("w", "state"))
-            if not isinstance(state, dict):
-                raise CheckFailure(f"{name} should return the new state as a dict (e.g. {{'velocity': v}}); "
-                                   f"got {type(state).__name__} ({run.case}).")
-            if not isinstance(w, np.ndarray) or w.shape != expected[t].shape or w.dtype.kind not in "fiub":
-                expect_array(w, expected[t], what=f"w after step {t + 1}", case=f"{run.case}, cfg {cfg}")
-            path.append(w)
-        got = np.array(path, dtype=np.float64)
-        with np.errstate(all="ignore"):
-            close = np.isclose(got, expected, rtol=1e-7, atol=1e-12).reshape(len(got), -1).all(axis=1)
-        if close.all():
-            n += 1
-            continue
-        t = int(np.argmin(close))
-        # A mistake that explains the whole trajectory outranks one that only matches this step
-        # (at step 1 several rules agree: with v = 0, Nesterov's old-velocity slip is plain momentum).
-        with np.errstate(all="ignore"):
-            whole = [(traj, hint) for traj, hint in wrong if np.allclose(traj, got, rtol=1e-7, atol=1e-12)]
-        expect_array(got[t], expected[t], what=f"w after step {t + 1}", case=f"{run.case}, cfg {run.cfgs[t]}",
-                     rtol=1e-7, atol=1e-12, nonfinite_hint=nonfinite,
-                     mistakes=[Mistake(traj[t], hint) for traj, hint in whole + wrong])
-        raise CheckFailure(f"w after step {t + 1} differs from the expected iterate ({run.case}).")  # pragma: no cover
-        n += 1
-    passed(name, n, hidden)
+    """Run the student's rule along every case; compare each iterate, diagnosing known mistakes.
+
+    A known mistake explains a case only if its whole trajectory is the student's: at step 1
+    several rules agree (with v = 0, Nesterov's old-velocity slip is plain momentum).
+    """
+    check = CheckRun(name, hidden)
+    for trial in check.cases(_runs(base, hidden, eps_key)):
+        with check.case():
+            expected = _trajectory(reference, trial)
+            wrong = [(_trajectory(v, trial), hint) for v, hint in variants]
+            w, state, path = trial.w0.copy(), {}, []
+            for t, (g, cfg) in enumerate(zip(trial.grads, trial.cfgs)):
+                result = call_student(student, w, g, state, dict(cfg), name=name)
+                w, state = unpack(result, 2, name=name, names=("w", "state"))
+                if not isinstance(state, dict):
+                    raise CheckFailure(f"{name} should return the new state as a dict (e.g. {{'velocity': v}}); "
+                                       f"got {type(state).__name__} ({trial.case}).")
+                if not isinstance(w, np.ndarray) or w.shape != expected[t].shape or w.dtype.kind not in "fiub":
+                    expect_array(w, expected[t], what=f"w after step {t + 1}", case=f"{trial.case}, cfg {cfg}")
+                path.append(w)
+            got = np.array(path, dtype=np.float64)
+            with np.errstate(all="ignore"):
+                close = np.isclose(got, expected, rtol=1e-7, atol=1e-12).reshape(len(got), -1).all(axis=1)
+                whole = record([Mistake(traj, hint) for traj, hint in wrong],
+                               lambda m: np.allclose(m.value, got, rtol=1e-7, atol=1e-12))
+            if not close.all():
+                t = int(np.argmin(close))
+                expect_array(got[t], expected[t], what=f"w after step {t + 1}",
+                             case=f"{trial.case}, cfg {trial.cfgs[t]}", rtol=1e-7, atol=1e-12,
+                             nonfinite_hint=nonfinite, mistakes=[replace(m, value=m.value[t]) for m in whole])
+    check.passed()
 
 
 # --------------------------------------------------------------------------- momentum family
@@ -404,32 +403,34 @@ def check_step_decay(step_decay: Callable[..., Any], hidden: bool = False) -> No
     if hidden:
         cases += [(0.05, 10, 0.3, 45), (2.0, 4, 1.0, 9),
                   (float(rng.uniform(0.01, 1)), int(rng.integers(2, 8)), float(rng.uniform(0.1, 0.9)), 30)]
-    for lr0, size, gamma, epochs in cases:
-        g = 0.1 if gamma is None else gamma
-        ts = np.arange(epochs)
-        got = []
-        for t in ts:
-            args = (lr0, int(t), size) if gamma is None else (lr0, int(t), size, gamma)
-            value = call_student(step_decay, *args, name="step_decay")
-            if hasattr(value, "detach") or isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0:
-                raise CheckFailure(f"step_decay should return one number (a float), got {type(value).__name__} "
-                                   f"(lr0={lr0}, t={t}, step_size={size}).")
-            got.append(float(value))
-        expected = np.array([ref.step_decay(lr0, int(t), size, g) for t in ts])
-        case = (f"lr0={lr0}, step_size={size}, " + ("gamma left at its default" if gamma is None else f"gamma={g}")
-                + f"; values for t = 0…{epochs - 1}")
-        expect_array(np.array(got), expected, what="the schedule", case=case, mistakes=[
-            Mistake(lr0 * g ** ((ts + 1) // size), "off by one: the first drop comes at t = step_size "
-                    "(epochs 0 … step_size − 1 use lr0); use ⌊t / step_size⌋."),
-            Mistake(lr0 * g ** np.ceil(ts / size), "use the floor ⌊t / step_size⌋, not the ceiling: "
-                    "epochs 0 … step_size − 1 use lr0."),
-            Mistake(lr0 * g ** (ts / size), "the learning rate drops in steps: the exponent is the "
-                    "whole number ⌊t / step_size⌋ (use //)."),
-            Mistake(lr0 * g ** ts, "that decays every epoch: raise γ to the number of completed "
-                    "steps ⌊t / step_size⌋, not to t."),
-            Mistake(lr0 * g * (ts // size), "raise γ to a power, lr0 · γ^⌊t/step_size⌋; don't multiply by it."),
-        ])
-    passed("step_decay", len(cases), hidden)
+    check = CheckRun("step_decay", hidden)
+    for lr0, size, gamma, epochs in check.cases(cases):
+        with check.case():
+            g = 0.1 if gamma is None else gamma
+            ts = np.arange(epochs)
+            got = []
+            for t in ts:
+                args = (lr0, int(t), size) if gamma is None else (lr0, int(t), size, gamma)
+                value = call_student(step_decay, *args, name="step_decay")
+                if hasattr(value, "detach") or isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0:
+                    raise CheckFailure(f"step_decay should return one number (a float), got {type(value).__name__} "
+                                       f"(lr0={lr0}, t={t}, step_size={size}).")
+                got.append(float(value))
+            expected = np.array([ref.step_decay(lr0, int(t), size, g) for t in ts])
+            case = (f"lr0={lr0}, step_size={size}, " + ("gamma left at its default" if gamma is None else f"gamma={g}")
+                    + f"; values for t = 0…{epochs - 1}")
+            expect_array(np.array(got), expected, what="the schedule", case=case, mistakes=[
+                Mistake(lr0 * g ** ((ts + 1) // size), "off by one: the first drop comes at t = step_size "
+                        "(epochs 0 … step_size − 1 use lr0); use ⌊t / step_size⌋."),
+                Mistake(lr0 * g ** np.ceil(ts / size), "use the floor ⌊t / step_size⌋, not the ceiling: "
+                        "epochs 0 … step_size − 1 use lr0."),
+                Mistake(lr0 * g ** (ts / size), "the learning rate drops in steps: the exponent is the "
+                        "whole number ⌊t / step_size⌋ (use //)."),
+                Mistake(lr0 * g ** ts, "that decays every epoch: raise γ to the number of completed "
+                        "steps ⌊t / step_size⌋, not to t."),
+                Mistake(lr0 * g * (ts // size), "raise γ to a power, lr0 · γ^⌊t/step_size⌋; don't multiply by it."),
+            ])
+    check.passed()
 
 
 # --------------------------------------------------------------------------- mini-batch training
@@ -473,58 +474,56 @@ def check_train_minibatch(train_minibatch: Callable[..., Any], hidden: bool = Fa
     dims = [(23, 5, 2, 0.5), (20, 4, 3, 0.3)]  # (N, batch size, epochs, lr)
     if hidden:
         dims += [(17, 17, 4, 0.5), (9, 1, 2, 0.2), (6, 10, 3, 0.5), (int(rng.integers(20, 40)), 7, 2, 0.4)]
-    for n, b, epochs, lr in dims:
-        c = 3
-        X = rng.standard_normal((n, 2))
-        y = rng.integers(0, c, size=n)
-        X += 1.5 * np.eye(c, 2)[y]  # learnable but not separable
-        params = {"W": 0.1 * rng.standard_normal((2, c)), "b": np.zeros(c)}
-        seed = int(rng.integers(1 << 30))
-        case = f"N={n}, batch_size={b}, epochs={epochs}, lr={lr}"
-        sizes: list[int] = []
+    check = CheckRun("train_minibatch", hidden)
+    for n, b, epochs, lr in check.cases(dims):
+        with check.case():
+            c = 3
+            X = rng.standard_normal((n, 2))
+            y = rng.integers(0, c, size=n)
+            X += 1.5 * np.eye(c, 2)[y]  # learnable but not separable
+            params = {"W": 0.1 * rng.standard_normal((2, c)), "b": np.zeros(c)}
+            seed = int(rng.integers(1 << 30))
+            case = f"N={n}, batch_size={b}, epochs={epochs}, lr={lr}"
+            sizes: list[int] = []
 
-        def loss_fn(p: dict[str, np.ndarray], Xb: np.ndarray, yb: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
-            sizes.append(len(yb))
-            return _softmax_regression_loss(p, Xb, yb)
+            def loss_fn(p: dict[str, np.ndarray], Xb: np.ndarray, yb: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+                sizes.append(len(yb))
+                return _softmax_regression_loss(p, Xb, yb)
 
-        result = call_student(train_minibatch, loss_fn, params, X, y, lr=lr, batch_size=b, epochs=epochs,
-                              rng=np.random.default_rng(seed), name="train_minibatch")
-        got_params, losses = unpack(result, 2, name="train_minibatch", names=("params", "losses"))
-        want_params, want_losses = ref.train_minibatch(_softmax_regression_loss, params, X, y, lr=lr,
-                                                       batch_size=b, epochs=epochs, rng=np.random.default_rng(seed))
-        per_epoch = [min(b, n - s) for s in range(0, n, b)]
-        if sizes != per_epoch * epochs:
-            shown = sizes if len(sizes) <= 12 else sizes[:12] + ["…"]
-            raise CheckFailure(
-                f"loss_fn was called on batches of sizes {shown} ({len(sizes)} calls); expected "
-                f"{per_epoch} in every one of the {epochs} epochs ({case}). Visit perm[0:B], perm[B:2B], …, "
-                f"keeping the last, smaller batch, once per epoch.")
-        if not isinstance(losses, (list, tuple, np.ndarray)):
-            raise CheckFailure(f"losses should be a list of floats, one per batch; got {type(losses).__name__} ({case}).")
-        losses = np.asarray([float(v) for v in losses])
-        variants = {
-            "none": _train_variant(params, X, y, lr, b, epochs, seed, shuffle="none"),
-            "once": _train_variant(params, X, y, lr, b, epochs, seed, shuffle="once"),
-            "scaled": _train_variant(params, X, y, lr, b, epochs, seed, grad_scale=1.0 / b),
-        }
-        hints = {
-            "none": "the batches are not shuffled: draw perm = rng.permutation(N) at the start of every epoch.",
-            "once": "shuffle at the start of every epoch, not once before training.",
-            "epoch": "record the loss of every batch (as loss_fn returns it, before the step), not one per epoch.",
-            "scaled": "the loss is already a mean over the batch: step with lr·grad, don't divide by B again.",
-        }
-        try:
-            expect_array(losses, np.asarray(want_losses), what="losses", case=case, mistakes=[
-                Mistake(variants[k][1], hints[k]) for k in variants] + [Mistake(np.zeros(epochs), hints["epoch"])])
+            result = call_student(train_minibatch, loss_fn, params, X, y, lr=lr, batch_size=b, epochs=epochs,
+                                  rng=np.random.default_rng(seed), name="train_minibatch")
+            got_params, losses = unpack(result, 2, name="train_minibatch", names=("params", "losses"))
+            want_params, want_losses = ref.train_minibatch(_softmax_regression_loss, params, X, y, lr=lr,
+                                                           batch_size=b, epochs=epochs, rng=np.random.default_rng(seed))
+            per_epoch = [min(b, n - s) for s in range(0, n, b)]
+            if sizes != per_epoch * epochs:
+                shown = sizes if len(sizes) <= 12 else sizes[:12] + ["…"]
+                raise CheckFailure(
+                    f"loss_fn was called on batches of sizes {shown} ({len(sizes)} calls); expected "
+                    f"{per_epoch} in every one of the {epochs} epochs ({case}). Visit perm[0:B], perm[B:2B], …, "
+                    f"keeping the last, smaller batch, once per epoch.")
+            if not isinstance(losses, (list, tuple, np.ndarray)):
+                raise CheckFailure(f"losses should be a list of floats, one per batch; got {type(losses).__name__} ({case}).")
+            losses = np.asarray([float(v) for v in losses])
+            variants = {
+                "none": _train_variant(params, X, y, lr, b, epochs, seed, shuffle="none"),
+                "once": _train_variant(params, X, y, lr, b, epochs, seed, shuffle="once"),
+                "scaled": _train_variant(params, X, y, lr, b, epochs, seed, grad_scale=1.0 / b),
+            }
+            hints = {
+                "none": "the batches are not shuffled: draw perm = rng.permutation(N) at the start of every epoch.",
+                "once": "shuffle at the start of every epoch, not once before training.",
+                "epoch": "record the loss of every batch (as loss_fn returns it, before the step), not one per epoch.",
+                "scaled": "the loss is already a mean over the batch: step with lr·grad, don't divide by B again.",
+            }
+            otherwise = ("shuffle with the generator you are given: perm = rng.permutation(N) once per epoch "
+                         "(np.random.* draws other numbers), and step every parameter with p − lr·grads[key].")
+            expect_array(losses, np.asarray(want_losses), what="losses", case=case, hint=otherwise, mistakes=[
+                *(Mistake(variants[k][1], hints[k]) for k in variants),
+                Mistake(np.zeros(epochs), hints["epoch"], shape_only=True)])
             for key in ("W", "b"):
                 if not isinstance(got_params, dict) or key not in got_params:
                     raise CheckFailure(f"params should be a dict with the keys of the input params ({case}).")
                 expect_array(got_params[key], want_params[key], what=f"final params['{key}']", case=case,
-                             mistakes=[Mistake(variants[k][0][key], hints[k]) for k in variants])
-        except CheckFailure as failure:
-            if "Hint" in str(failure):
-                raise
-            raise CheckFailure(f"{failure}\n  Hint: shuffle with the generator you are given: "
-                               f"perm = rng.permutation(N) once per epoch (np.random.* draws other numbers), "
-                               f"and step every parameter with p − lr·grads[key].") from None
-    passed("train_minibatch", len(dims), hidden)
+                             hint=otherwise, mistakes=[Mistake(variants[k][0][key], hints[k]) for k in variants])
+    check.passed()

@@ -18,7 +18,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import Mistake, expect_array, passed
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_equal
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.guard import call_student, unpack
@@ -52,39 +52,41 @@ def check_tensor_bytes(tensor_bytes: Callable[..., Any], hidden: bool = False) -
             ((100_000, 100_000, 3), np.float64),  # 240 GB: computed, never allocated
             (tuple(int(s) for s in rng.integers(1, 50, size=4)), np.complex128),
         ]
-    for shape, dtype in cases:
-        name = np.dtype(dtype).name
-        case = f"shape {shape}, dtype {name}"
-        got = call_student(tensor_bytes, shape, dtype, name="tensor_bytes")
-        expected = ref.tensor_bytes(shape, dtype)
-        if hasattr(got, "detach"):
-            raise CheckFailure(f"tensor_bytes returned a torch.Tensor; return a Python int ({case}).")
-        if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer, float, np.floating)):
-            raise CheckFailure(f"tensor_bytes should return an int (a number of bytes), got a {type(got).__name__} ({case}).")
-        if isinstance(got, (float, np.floating)):
-            raise CheckFailure(
-                f"tensor_bytes returned the float {got!r}; a number of bytes is a whole number: return an int "
-                f"(e.g. `int(...)`) ({case})."
-            )
-        got = int(got)
-        if got == expected:
-            continue
-        count = 1
-        for s in shape:
-            count *= s
-        itemsize = np.dtype(dtype).itemsize
-        hints = [
-            (count, "that is the number of elements; multiply by the bytes per element, np.dtype(dtype).itemsize."),
-            (count * itemsize * 8, "that is the size in bits; a byte has 8 bits, and itemsize is already in bytes."),
-            (count * 4, "every dtype was counted as 4 bytes; take the size from the dtype: np.dtype(dtype).itemsize."),
-            (count * 8, "every dtype was counted as 8 bytes; take the size from the dtype: np.dtype(dtype).itemsize."),
-            (sum(shape) * itemsize, "the sizes along the axes were added; the number of elements is their product."),
-        ]
-        if shape == ():
-            hints.insert(0, (0, "a shape () tensor is a scalar with one element: the product of no sizes is 1."))
-        hint = next((h for value, h in hints if got == value), "")
-        raise CheckFailure(f"tensor_bytes is {got:,}, expected {expected:,} ({case})." + (f"\n  Hint: {hint}" if hint else ""))
-    passed("tensor_bytes", len(cases), hidden)
+    run = CheckRun("tensor_bytes", hidden)
+    for shape, dtype in run.cases(cases):
+        with run.case():
+            name = np.dtype(dtype).name
+            case = f"shape {shape}, dtype {name}"
+            got = call_student(tensor_bytes, shape, dtype, name="tensor_bytes")
+            expected = ref.tensor_bytes(shape, dtype)
+            if hasattr(got, "detach"):
+                raise CheckFailure(f"tensor_bytes returned a torch.Tensor; return a Python int ({case}).")
+            if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer, float, np.floating)):
+                raise CheckFailure(f"tensor_bytes should return an int (a number of bytes), got a {type(got).__name__} ({case}).")
+            if isinstance(got, (float, np.floating)):
+                raise CheckFailure(
+                    f"tensor_bytes returned the float {got!r}; a number of bytes is a whole number: return an int "
+                    f"(e.g. `int(...)`) ({case})."
+                )
+            count = 1
+            for s in shape:
+                count *= s
+            itemsize = np.dtype(dtype).itemsize
+            expect_equal(int(got), expected, what="tensor_bytes", case=case, show="{:,}".format, mistakes=[
+                Mistake(0 if shape == () else None,
+                        "a shape () tensor is a scalar with one element: the product of no sizes is 1."),
+                Mistake(count, "that is the number of elements; multiply by the bytes per element, "
+                        "np.dtype(dtype).itemsize."),
+                Mistake(count * itemsize * 8, "that is the size in bits; a byte has 8 bits, and itemsize is "
+                        "already in bytes."),
+                Mistake(count * 4, "every dtype was counted as 4 bytes; take the size from the dtype: "
+                        "np.dtype(dtype).itemsize."),
+                Mistake(count * 8, "every dtype was counted as 8 bytes; take the size from the dtype: "
+                        "np.dtype(dtype).itemsize."),
+                Mistake(sum(shape) * itemsize, "the sizes along the axes were added; the number of elements is "
+                        "their product."),
+            ])
+    run.passed()
 
 
 # --------------------------------------------------------------------------- one-hot
@@ -107,29 +109,32 @@ def check_one_hot(one_hot: Callable[..., Any], hidden: bool = False) -> None:
             ("empty y, num_classes = 3", np.zeros(0, dtype=np.int64), 3),
             ("N = 50, C = 10", rng.integers(0, 10, size=50), 10),
         ]
-    for case, y, c in cases:
-        args: tuple[Any, ...] = (y,) if c is None else (y, c)
-        got = call_student(one_hot, *args, name="one_hot")
-        expected = ref.one_hot(y, c)
-        n, k = expected.shape
-        mistakes = [
-            Mistake(expected.T, f"the result is transposed: one row per label, shape (N, C) = {(n, k)}."),
-            Mistake(ref.one_hot(y), "num_classes was ignored: the number of columns is num_classes when it is given."),
-        ]
-        if k > 1:
-            mistakes.append(Mistake(np.zeros((n, k - 1)),
-                                    "one column too few: labels run from 0 to C − 1, so there are C columns."))
-        if k > 0:
-            mistakes.append(Mistake(ref.one_hot((y.astype(np.int64) - 1) % k, k),
-                                    "the ones are one column off: label c goes into column c (labels start at 0)."))
-        expect_array(got, expected, what="one_hot(y)", case=case, rtol=0, atol=0, mistakes=mistakes)
-        if got.dtype.kind != "f":
-            raise CheckFailure(
-                f"one_hot(y) has dtype {got.dtype}; return floats (float64), e.g. np.zeros((N, C)), because one-hot "
-                f"rows are multiplied with probabilities and logs in a loss, where integers or booleans "
-                f"silently truncate or misbehave ({case})."
-            )
-    passed("one_hot", len(cases), hidden)
+    run = CheckRun("one_hot", hidden)
+    for case, y, c in run.cases(cases):
+        with run.case():
+            args: tuple[Any, ...] = (y,) if c is None else (y, c)
+            got = call_student(one_hot, *args, name="one_hot")
+            expected = ref.one_hot(y, c)
+            n, k = expected.shape
+            mistakes = [
+                Mistake(expected.T, f"the result is transposed: one row per label, shape (N, C) = {(n, k)}.",
+                        name="transposed"),
+                Mistake(ref.one_hot(y), "num_classes was ignored: the number of columns is num_classes when it is given."),
+            ]
+            if k > 1:
+                mistakes.append(Mistake(np.zeros((n, k - 1)), shape_only=True,
+                                        hint="one column too few: labels run from 0 to C − 1, so there are C columns."))
+            if k > 0:
+                mistakes.append(Mistake(ref.one_hot((y.astype(np.int64) - 1) % k, k),
+                                        "the ones are one column off: label c goes into column c (labels start at 0)."))
+            expect_array(got, expected, what="one_hot(y)", case=case, rtol=0, atol=0, mistakes=mistakes)
+            if got.dtype.kind != "f":
+                raise CheckFailure(
+                    f"one_hot(y) has dtype {got.dtype}; return floats (float64), e.g. np.zeros((N, C)), because one-hot "
+                    f"rows are multiplied with probabilities and logs in a loss, where integers or booleans "
+                    f"silently truncate or misbehave ({case})."
+                )
+    run.passed()
 
 
 # --------------------------------------------------------------------------- mini-batches
@@ -198,60 +203,59 @@ def check_minibatches(minibatches: Callable[..., Any], hidden: bool = False) -> 
     sizes = [(10, 4), (12, 3)]
     if hidden:
         sizes += [(12, 4), (1, 5), (7, 1), (9, 9), (6, 20), (int(case_rng(True, SALT).integers(20, 60)), 8)]
-    n_cases = 0
-    for i, (n, b) in enumerate(sizes):
-        # Row k of X is (3k, 3k + 1, 3k + 2) and y[k] = k, so every row says where it came from.
-        shape = (n, 2, 3) if hidden and i % 2 else (n, 3)
-        X = np.arange(n * int(np.prod(shape[1:])), dtype=np.float64).reshape(shape)
-        y = np.arange(n)
-        if hidden and i == len(sizes) - 1:
-            y = np.stack([np.arange(n), np.arange(n) % 3], axis=1)  # 2-D targets (label, extra)
-        case = f"N = {n}, batch_size = {b}, X of shape {X.shape}"
-        expected_sizes = [min(b, n - s) for s in range(0, n, b)]
-        seed = 1000 + i
+    run = CheckRun("minibatches", hidden)
+    for i, (n, b) in run.cases(enumerate(sizes)):
+        with run.case():
+            # Row k of X is (3k, 3k + 1, 3k + 2) and y[k] = k, so every row says where it came from.
+            shape = (n, 2, 3) if hidden and i % 2 else (n, 3)
+            X = np.arange(n * int(np.prod(shape[1:])), dtype=np.float64).reshape(shape)
+            y = np.arange(n)
+            if hidden and i == len(sizes) - 1:
+                y = np.stack([np.arange(n), np.arange(n) % 3], axis=1)  # 2-D targets (label, extra)
+            case = f"N = {n}, batch_size = {b}, X of shape {X.shape}"
+            expected_sizes = [min(b, n - s) for s in range(0, n, b)]
+            seed = 1000 + i
 
-        gen = np.random.default_rng(seed)
-        first = _run_epoch(minibatches, X, y, b, gen, case)
-        got_sizes = [len(xb) for xb, _ in first]
-        if got_sizes != expected_sizes:
-            hint = ""
-            if got_sizes == expected_sizes[:-1] and n % b:
-                hint = (f"the last, smaller batch of {n % b} example(s) is missing: keep it, or those "
-                        f"examples are never trained on (a different subset each epoch).")
-            elif got_sizes[:-1] == expected_sizes and got_sizes[-1:] == [0]:
-                hint = "an empty batch comes last: stop when every example has been served."
-            elif sum(got_sizes) > n:
-                hint = "more rows than examples were served: consecutive batches must not overlap."
-            raise CheckFailure(f"batch sizes are {got_sizes}, expected {expected_sizes} ({case})."
-                               + (f"\n  Hint: {hint}" if hint else ""))
-        order = _ids(first, X, y, case)
-        if sorted(order.tolist()) != list(range(n)):
-            raise CheckFailure(f"an epoch must serve every example exactly once; the rows served were "
-                               f"{order.tolist()} ({case}).")
-        if n >= 7 and np.array_equal(order, np.arange(n)):
-            raise CheckFailure(
-                f"the batches come in the original order ({case}).\n  Hint: shuffle: draw a permutation "
-                f"with rng.permutation(N) and serve the rows in that order."
-            )
-        second = _ids(_run_epoch(minibatches, X, y, b, gen, case), X, y, case)
-        if n >= 7 and np.array_equal(order, second):
-            raise CheckFailure(
-                f"two epochs with the same generator came in the same order ({case}).\n  Hint: reshuffle every "
-                f"epoch: draw a new permutation from `rng` on every call (do not create a generator with a fixed "
-                f"seed inside the function, and do not keep one permutation for all epochs)."
-            )
-        again = _ids(_run_epoch(minibatches, X, y, b, np.random.default_rng(seed), case), X, y, case)
-        if not np.array_equal(order, again):
-            raise CheckFailure(
-                f"two generators with the same seed gave different batches ({case}).\n  Hint: take all randomness "
-                f"from the `rng` argument (rng.permutation), not from np.random.* or the time, so that a run can "
-                f"be reproduced."
-            )
-        plain = _ids(_run_epoch(minibatches, X, y, b, np.random.default_rng(seed), case, shuffle=False), X, y, case)
-        if not np.array_equal(plain, np.arange(n)):
-            raise CheckFailure(f"with shuffle=False the batches must come in the original order 0, 1, …, N−1 ({case}).")
-        n_cases += 1
-    passed("minibatches", n_cases, hidden)
+            gen = np.random.default_rng(seed)
+            first = _run_epoch(minibatches, X, y, b, gen, case)
+            got_sizes = [len(xb) for xb, _ in first]
+            overlap = "more rows than examples were served: consecutive batches must not overlap."
+            expect_equal(got_sizes, expected_sizes, what="batch sizes", verb="are", case=case,
+                         hint=lambda got: overlap if sum(got) > n else "", mistakes=[
+                Mistake(expected_sizes[:-1] if n % b else None, name="drops the last batch",
+                        hint=f"the last, smaller batch of {n % b} example(s) is missing: keep it, or those "
+                             f"examples are never trained on (a different subset each epoch)."),
+                # range(N // B + 1) batches: an empty one at the end when B divides N
+                Mistake([min(b, n - k * b) for k in range(n // b + 1)],
+                        "an empty batch comes last: stop when every example has been served."),
+            ])
+            order = _ids(first, X, y, case)
+            if sorted(order.tolist()) != list(range(n)):
+                raise CheckFailure(f"an epoch must serve every example exactly once; the rows served were "
+                                   f"{order.tolist()} ({case}).")
+            if n >= 7 and np.array_equal(order, np.arange(n)):
+                raise CheckFailure(
+                    f"the batches come in the original order ({case}).\n  Hint: shuffle: draw a permutation "
+                    f"with rng.permutation(N) and serve the rows in that order."
+                )
+            second = _ids(_run_epoch(minibatches, X, y, b, gen, case), X, y, case)
+            if n >= 7 and np.array_equal(order, second):
+                raise CheckFailure(
+                    f"two epochs with the same generator came in the same order ({case}).\n  Hint: reshuffle every "
+                    f"epoch: draw a new permutation from `rng` on every call (do not create a generator with a fixed "
+                    f"seed inside the function, and do not keep one permutation for all epochs)."
+                )
+            again = _ids(_run_epoch(minibatches, X, y, b, np.random.default_rng(seed), case), X, y, case)
+            if not np.array_equal(order, again):
+                raise CheckFailure(
+                    f"two generators with the same seed gave different batches ({case}).\n  Hint: take all randomness "
+                    f"from the `rng` argument (rng.permutation), not from np.random.* or the time, so that a run can "
+                    f"be reproduced."
+                )
+            plain = _ids(_run_epoch(minibatches, X, y, b, np.random.default_rng(seed), case, shuffle=False), X, y, case)
+            if not np.array_equal(plain, np.arange(n)):
+                raise CheckFailure(f"with shuffle=False the batches must come in the original order 0, 1, …, N−1 ({case}).")
+    run.passed()
 
 
 # --------------------------------------------------------------------------- pairwise distances
@@ -299,23 +303,25 @@ def check_pairwise_distances(pairwise_distances: Callable[..., Any], hidden: boo
             f"broadcasting.\n  Hint: A[:, None, :] has shape (N, 1, D) and B[None, :, :] has shape (1, M, D); "
             f"their difference has shape (N, M, D)."
         )
-    for case, A, B in cases:
-        got = call_student(pairwise_distances, A, B, name="pairwise_distances")
-        Af, Bf = A.astype(np.float64), B.astype(np.float64)
-        expected = ref.pairwise_distances(Af, Bf)
-        diff = Af[:, None, :] - Bf[None, :, :]
-        sq = np.sum(diff**2, axis=-1)
-        scale = max(1.0, float(np.abs(expected).max()))
-        expect_array(got, expected, what="pairwise_distances(A, B)", case=case, rtol=1e-6, atol=1e-6 * scale,
-                     nonfinite_hint="with ‖a‖² + ‖b‖² − 2a·b, rounding can give tiny negative squares for equal "
-                                    "points, and the square root of a negative number is nan: clip at 0 "
-                                    "(np.maximum(sq, 0)) before np.sqrt.",
-                     mistakes=[
-            Mistake(sq, "these are squared distances: take the square root."),
-            Mistake(expected.T, "the result is transposed: row i holds the distances from A[i], shape (N, M)."),
-            Mistake(np.sum(np.abs(diff), axis=-1), "that is the L1 (Manhattan) distance; the Euclidean distance "
-                    "is the square root of the sum of squared differences."),
-            Mistake(np.sqrt(np.abs(np.sum(Af**2, 1)[:, None] + np.sum(Bf**2, 1)[None, :] + 2 * Af @ Bf.T)),
-                    "‖a − b‖² = ‖a‖² + ‖b‖² − 2a·b: the cross term is subtracted."),
-        ])
-    passed("pairwise_distances", len(cases), hidden)
+    run = CheckRun("pairwise_distances", hidden)
+    for case, A, B in run.cases(cases):
+        with run.case():
+            got = call_student(pairwise_distances, A, B, name="pairwise_distances")
+            Af, Bf = A.astype(np.float64), B.astype(np.float64)
+            expected = ref.pairwise_distances(Af, Bf)
+            diff = Af[:, None, :] - Bf[None, :, :]
+            sq = np.sum(diff**2, axis=-1)
+            scale = max(1.0, float(np.abs(expected).max()))
+            expect_array(got, expected, what="pairwise_distances(A, B)", case=case, rtol=1e-6, atol=1e-6 * scale,
+                         nonfinite_hint="with ‖a‖² + ‖b‖² − 2a·b, rounding can give tiny negative squares for equal "
+                                        "points, and the square root of a negative number is nan: clip at 0 "
+                                        "(np.maximum(sq, 0)) before np.sqrt.",
+                         mistakes=[
+                Mistake(sq, "these are squared distances: take the square root."),
+                Mistake(expected.T, "the result is transposed: row i holds the distances from A[i], shape (N, M)."),
+                Mistake(np.sum(np.abs(diff), axis=-1), "that is the L1 (Manhattan) distance; the Euclidean distance "
+                        "is the square root of the sum of squared differences."),
+                Mistake(np.sqrt(np.abs(np.sum(Af**2, 1)[:, None] + np.sum(Bf**2, 1)[None, :] + 2 * Af @ Bf.T)),
+                        "‖a − b‖² = ‖a‖² + ‖b‖² − 2a·b: the cross term is subtracted."),
+            ])
+    run.passed()

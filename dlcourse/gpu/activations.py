@@ -8,7 +8,17 @@ because σ'(x) = σ(x)(1 − σ(x)) and tanh'(x) = 1 − tanh(x)². The ``torch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
+
+__all__ = [
+    "relu_forward", "relu_backward", "sigmoid", "sigmoid_forward", "sigmoid_backward", "tanh_forward",
+    "tanh_backward", "leaky_relu_forward", "leaky_relu_backward", "elu_forward", "elu_backward", "softplus",
+    "softplus_forward", "softplus_backward", "ACTIVATIONS", "activation_forward", "activation_backward",
+    "ReLU", "Sigmoid", "Tanh", "relu", "tanh",
+]
 
 
 def relu_forward(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -165,22 +175,47 @@ def softplus_backward(dout: torch.Tensor, cache: torch.Tensor) -> torch.Tensor:
     return dout * _stable_sigmoid(_as_float(cache))
 
 
-ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu", "softplus")
+Forward = Callable[[torch.Tensor], tuple[torch.Tensor, Any]]  # x -> (out, cache)
+Backward = Callable[[torch.Tensor, Any], torch.Tensor]  # (dout, cache) -> dx
+
+
+def _linear_forward(x: torch.Tensor) -> tuple[torch.Tensor, None]:
+    """out = x: no activation (the "linear" entry of :data:`ACTIVATIONS`). Returns (x, cache=None)."""
+    return x, None
+
+
+def _linear_backward(dout: torch.Tensor, cache: None) -> torch.Tensor:
+    """dx = dout. Shapes as x."""
+    return dout
+
+
+# Each activation's name and its (forward, backward) pair, as in the reference.
+_BY_NAME: dict[str, tuple[Forward, Backward]] = {
+    "linear": (_linear_forward, _linear_backward),
+    "relu": (relu_forward, relu_backward),
+    "sigmoid": (sigmoid_forward, sigmoid_backward),
+    "tanh": (tanh_forward, tanh_backward),
+    "leaky_relu": (leaky_relu_forward, leaky_relu_backward),
+    "elu": (elu_forward, elu_backward),
+    "softplus": (softplus_forward, softplus_backward),
+}
+
+ACTIVATIONS = tuple(_BY_NAME)
+
+
+def _by_name(name: str) -> tuple[Forward, Backward]:
+    if name not in _BY_NAME:
+        raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
+    return _BY_NAME[name]
 
 
 def activation_forward(x: torch.Tensor, name: str) -> tuple[torch.Tensor, object]:
     """Apply the activation called ``name`` (one of :data:`ACTIVATIONS`). Returns (out, cache)."""
-    if name == "linear":
-        return x, None
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
-    return globals()[f"{name}_forward"](x)
+    forward, _ = _by_name(name)
+    return forward(x)
 
 
 def activation_backward(dout: torch.Tensor, cache: object, name: str) -> torch.Tensor:
     """Backward pass of :func:`activation_forward` for the activation ``name``. Shapes as x."""
-    if name == "linear":
-        return dout
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
-    return globals()[f"{name}_backward"](dout, cache)
+    _, backward = _by_name(name)
+    return backward(dout, cache)

@@ -4,25 +4,30 @@
   ``backward()``), but the graph and the gradients are ``torch.autograd``'s: each Value wraps a
   0-d float64 tensor. Building the same expression with both classes shows that the
   hand-written engine and PyTorch compute the same numbers.
+- :func:`numerical_partials` is the reference's own (it only evaluates ``f``, which may return
+  a 0-d tensor).
 - :func:`two_layer_graph_forward` / :func:`two_layer_graph_backward` are the written-out passes
   on tensors; :class:`TwoLayerGraph` runs them under ``loss.backward()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
-import numpy as np
 import torch
 
-Number = float | int
+from dlcourse.ref.autodiff import DerivedOperators, Number, numerical_partials
+
+__all__ = [
+    "Value", "numerical_partials", "two_layer_graph_forward", "two_layer_graph_backward", "TwoLayerGraph",
+]
 
 
-class Value:
+class Value(DerivedOperators):
     """A scalar node whose gradient PyTorch computes: ``Value(2.0) * Value(3.0)`` etc.
 
     ``data`` and ``grad`` are Python floats, as in the reference; ``tensor`` is the underlying
-    0-d tensor (a leaf with ``requires_grad=True`` for values created from numbers).
+    0-d tensor (a leaf with ``requires_grad=True`` for values created from numbers). ``-``, ``/``
+    and the reflected forms come from the reference's
+    :class:`~dlcourse.ref.autodiff.DerivedOperators`, written once for both classes.
     """
 
     def __init__(self, data: Number | torch.Tensor, _children: tuple[Value, ...] = (), _op: str = "",
@@ -54,10 +59,6 @@ class Value:
     def __repr__(self) -> str:
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g})"
 
-    @staticmethod
-    def _wrap(other: Value | Number) -> Value:
-        return other if isinstance(other, Value) else Value(other)
-
     def __add__(self, other: Value | Number) -> Value:
         other = self._wrap(other)
         return Value(self.tensor + other.tensor, (self, other), "+")
@@ -80,39 +81,6 @@ class Value:
     def backward(self) -> None:
         """∂self/∂node into every node's ``grad`` (accumulating, like the reference)."""
         self.tensor.backward(retain_graph=True)
-
-    def __neg__(self) -> Value:
-        return self * -1
-
-    def __radd__(self, other: Number) -> Value:
-        return self + other
-
-    def __sub__(self, other: Value | Number) -> Value:
-        return self + (-other)
-
-    def __rsub__(self, other: Number) -> Value:
-        return other + (-self)
-
-    def __rmul__(self, other: Number) -> Value:
-        return self * other
-
-    def __truediv__(self, other: Value | Number) -> Value:
-        return self * self._wrap(other) ** -1
-
-    def __rtruediv__(self, other: Number) -> Value:
-        return other * self**-1
-
-
-def numerical_partials(f: Callable[..., float], xs: Sequence[float], h: float = 1e-6) -> np.ndarray:
-    """(n,) central differences ∂f/∂x_i at xs; f may return a number or a 0-d tensor."""
-    xs = [float(x) for x in xs]
-    grad = np.zeros(len(xs))
-    for i in range(len(xs)):
-        up, down = list(xs), list(xs)
-        up[i] += h
-        down[i] -= h
-        grad[i] = (float(f(*up)) - float(f(*down))) / (2 * h)
-    return grad
 
 
 GraphCache = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]

@@ -7,6 +7,10 @@ from typing import Any
 import numpy as np
 import torch
 
+__all__ = [
+    "default_device", "to_tensor", "to_numpy",
+]
+
 
 def default_device() -> torch.device:
     """``cuda`` when a CUDA device is available, else ``cpu``."""
@@ -37,6 +41,25 @@ def to_tensor(
     if not a.flags.writeable or any(s < 0 for s in a.strides):
         a = a.copy()
     return torch.as_tensor(a, device=device, dtype=dtype)
+
+
+def torch_generator(rng: torch.Generator | np.random.Generator | int | None) -> torch.Generator:
+    """A CPU ``torch.Generator`` from a seed, a NumPy Generator (one draw from it is the seed),
+    fresh entropy (None), or ``rng`` itself when it already is one.
+
+    Draws made with it on the CPU and then moved are the same on every device, which is why the
+    twins draw on the generator's device and move the result.
+    """
+    if isinstance(rng, torch.Generator):
+        return rng
+    g = torch.Generator()
+    if rng is None:
+        g.seed()
+    elif isinstance(rng, np.random.Generator):
+        g.manual_seed(int(rng.integers(2**63 - 1)))
+    else:
+        g.manual_seed(int(rng))
+    return g
 
 
 def to_numpy(tensor: Any) -> np.ndarray:

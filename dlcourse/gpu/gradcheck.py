@@ -8,6 +8,10 @@ from typing import Any
 import numpy as np
 import torch
 
+__all__ = [
+    "numerical_gradient", "numerical_gradient_array", "rel_error",
+]
+
 
 def numerical_gradient(
     f: Callable[[torch.Tensor], Any], x: torch.Tensor, h: float = 1e-5

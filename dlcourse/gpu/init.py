@@ -16,9 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from dlcourse.gpu.activations import relu_backward, relu_forward, sigmoid_backward, sigmoid_forward
-from dlcourse.gpu.activations import tanh_backward, tanh_forward
-from dlcourse.gpu.device import default_device
+from dlcourse.gpu.activations import activation_backward, activation_forward
+from dlcourse.gpu.device import default_device, torch_generator
 from dlcourse.ref.init import calculate_gain, fan_in_fan_out, glorot_bound, kaiming_std, xavier_std
 
 __all__ = [
@@ -29,21 +28,8 @@ __all__ = [
 Shape = Sequence[int]
 
 
-def _generator(rng: torch.Generator | np.random.Generator | int | None) -> torch.Generator:
-    if isinstance(rng, torch.Generator):
-        return rng
-    g = torch.Generator()
-    if rng is None:
-        g.seed()
-    elif isinstance(rng, np.random.Generator):
-        g.manual_seed(int(rng.integers(2**63 - 1)))
-    else:
-        g.manual_seed(int(rng))
-    return g
-
-
 def _draw(shape: Shape, rng, device, dtype, fill) -> torch.Tensor:
-    g = _generator(rng)
+    g = torch_generator(rng)
     t = torch.empty(tuple(int(s) for s in shape), dtype=dtype, device=g.device)
     fill(t, g)
     return t.to(default_device() if device is None else torch.device(device))
@@ -79,14 +65,6 @@ def kaiming_normal(shape: Shape, a: float = 0.0, mode: str = "fan_in", nonlinear
     return _draw(shape, rng, device, dtype, lambda t, g: t.normal_(0.0, std, generator=g))
 
 
-_ACTIVATIONS = {
-    "linear": (lambda x: (x, None), lambda d, c: d),
-    "relu": (relu_forward, relu_backward),
-    "tanh": (tanh_forward, tanh_backward),
-    "sigmoid": (sigmoid_forward, sigmoid_backward),
-}
-
-
 def propagate_through_depth(
     x: torch.Tensor, weights: Sequence[torch.Tensor], activation: str = "relu", dout: torch.Tensor | None = None
 ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
@@ -94,11 +72,10 @@ def propagate_through_depth(
 
     x: (N, D_0); W_l: (D_{l−1}, D_l); returns L activations and L gradients, each (N, D_l).
     """
-    forward, backward = _ACTIVATIONS[activation]
     h = x
     activations, caches = [], []
     for w in weights:
-        h, cache = forward(h @ w)
+        h, cache = activation_forward(h @ w, activation)
         activations.append(h)
         caches.append((cache, w))
     g = torch.ones_like(h) if dout is None else dout
@@ -106,5 +83,5 @@ def propagate_through_depth(
     for l in range(len(weights) - 1, -1, -1):
         gradients[l] = g
         cache, w = caches[l]
-        g = backward(g, cache) @ w.T
+        g = activation_backward(g, cache, activation) @ w.T
     return activations, gradients

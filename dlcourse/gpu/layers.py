@@ -10,6 +10,10 @@ import torch
 
 from dlcourse.gpu.activations import activation_backward, activation_forward, sigmoid
 
+__all__ = [
+    "affine_forward", "affine_backward", "perceptron", "dense_forward", "dense_backward", "Affine", "affine",
+]
+
 AffineCache = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 

@@ -7,6 +7,12 @@ from typing import Any
 
 import torch
 
+__all__ = [
+    "softmax", "softmax_cross_entropy", "mse", "mae", "huber", "bce", "bce_with_logits", "softmax_backward",
+    "log_softmax", "log_softmax_backward", "cross_entropy", "kl_divergence", "SoftmaxCrossEntropy",
+    "softmax_cross_entropy_loss",
+]
+
 
 def softmax(scores: torch.Tensor, axis: int = -1) -> torch.Tensor:
     """p_j = e^{s_j} / Σ_k e^{s_k} along ``axis``, stable for any scores. Shape as scores.

@@ -16,26 +16,16 @@ import torch
 from torch import nn
 
 from dlcourse.gpu.activations import activation_forward, relu, relu_backward, relu_forward
-from dlcourse.gpu.device import default_device, to_tensor
+from dlcourse.gpu.device import default_device, torch_generator, to_tensor
 from dlcourse.gpu.layers import affine, affine_backward, affine_forward
 from dlcourse.gpu.losses import softmax_cross_entropy, softmax_cross_entropy_loss
 
+__all__ = [
+    "init_two_layer", "two_layer_net", "mlp_forward", "collapse_linear", "TwoLayerNet", "params_from_numpy",
+]
+
 Params = dict[str, torch.Tensor]
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
-
-
-def _generator(rng: torch.Generator | np.random.Generator | int | None) -> torch.Generator:
-    """A torch.Generator from a seed (None: fresh entropy), a NumPy Generator, or itself."""
-    if isinstance(rng, torch.Generator):
-        return rng
-    g = torch.Generator()
-    if rng is None:
-        g.seed()
-    elif isinstance(rng, np.random.Generator):
-        g.manual_seed(int(rng.integers(2**63 - 1)))
-    else:
-        g.manual_seed(int(rng))
-    return g
 
 
 def init_two_layer(
@@ -56,7 +46,7 @@ def init_two_layer(
     they differ from NumPy's draws: use :func:`params_from_numpy` to run the reference's parameters.
     """
     device = default_device() if device is None else torch.device(device)
-    g = _generator(rng)
+    g = torch_generator(rng)
     s1 = math.sqrt(2.0 / input_dim) if weight_scale is None else weight_scale
     s2 = math.sqrt(2.0 / hidden_dim) if weight_scale is None else weight_scale
 

@@ -14,18 +14,21 @@ Two faces of the same rules:
       opt = Adam(model.parameters(), lr=1e-3)
       loss.backward(); opt.step(); opt.zero_grad()
 
-The schedules are the same float functions as in :mod:`dlcourse.ref.optim`; to drive an
-optimizer with one, set ``group["lr"]`` each epoch (see :func:`set_lr`).
+The schedules :func:`step_decay`, :func:`exponential_decay` and :func:`cosine_annealing` are
+:mod:`dlcourse.ref.optim`'s own float functions, re-exported; to drive an optimizer with one, set
+``group["lr"]`` each epoch (see :func:`set_lr`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 import torch
+
+# The schedules are plain float functions of the epoch, the same on every device.
+from dlcourse.ref.optim import cosine_annealing, exponential_decay, step_decay
 
 __all__ = [
     "sgd",
@@ -135,21 +138,6 @@ def adam(
     m_hat = m / (1 - b1**t)
     v_hat = v / (1 - b2**t)
     return w - lr * m_hat / (torch.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
-
-
-def step_decay(lr0: float, t: int, step_size: int, gamma: float = 0.1) -> float:
-    """lr₀ · γ^⌊t / step_size⌋ (StepLR)."""
-    return float(lr0 * gamma ** (int(t) // int(step_size)))
-
-
-def exponential_decay(lr0: float, t: int, gamma: float) -> float:
-    """lr₀ · γᵗ (ExponentialLR)."""
-    return float(lr0 * gamma ** int(t))
-
-
-def cosine_annealing(lr0: float, t: int, t_max: int, lr_min: float = 0.0) -> float:
-    """lr_min + ½(lr₀ − lr_min)(1 + cos(π t / t_max)) (CosineAnnealingLR)."""
-    return float(lr_min + 0.5 * (lr0 - lr_min) * (1.0 + math.cos(math.pi * int(t) / int(t_max))))
 
 
 def train_minibatch(

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
+from dlcourse.gpu.device import torch_generator
 from dlcourse.ref.regularization import (
     EarlyStopping,
     grid_search_points,
@@ -32,11 +33,7 @@ Params = Mapping[str, torch.Tensor]
 
 def _generator(rng: torch.Generator | np.random.Generator | int | None) -> torch.Generator | None:
     """None stays None (torch's default generator, as nn.Dropout uses); seeds become generators."""
-    if rng is None or isinstance(rng, torch.Generator):
-        return rng
-    g = torch.Generator()
-    g.manual_seed(int(rng.integers(2**63 - 1)) if isinstance(rng, np.random.Generator) else int(rng))
-    return g
+    return None if rng is None else torch_generator(rng)
 
 
 def _bernoulli(shape_like: torch.Tensor, keep: float, g: torch.Generator | None) -> torch.Tensor:

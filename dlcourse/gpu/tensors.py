@@ -12,6 +12,10 @@ from typing import Any
 import numpy as np
 import torch
 
+__all__ = [
+    "tensor_bytes", "one_hot", "minibatches", "pairwise_distances",
+]
+
 
 def tensor_bytes(shape: tuple[int, ...], dtype: Any) -> int:
     """Bytes of a dense tensor: (number of elements) × (bytes per element).

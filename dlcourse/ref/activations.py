@@ -7,7 +7,16 @@ ReLU keeps its input x; sigmoid and tanh keep their *output*, because
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+
+__all__ = [
+    "relu_forward", "relu_backward", "sigmoid", "sigmoid_forward", "sigmoid_backward", "tanh_forward",
+    "tanh_backward", "leaky_relu_forward", "leaky_relu_backward", "elu_forward", "elu_backward", "softplus",
+    "softplus_forward", "softplus_backward", "ACTIVATIONS", "activation_forward", "activation_backward",
+]
 
 
 def relu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -111,7 +120,39 @@ def softplus_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
     return dout * sigmoid(cache)
 
 
-ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu", "softplus")
+Forward = Callable[[np.ndarray], tuple[np.ndarray, Any]]  # x -> (out, cache)
+Backward = Callable[[np.ndarray, Any], np.ndarray]  # (dout, cache) -> dx
+
+
+def _linear_forward(x: np.ndarray) -> tuple[np.ndarray, None]:
+    """out = x: no activation (the "linear" entry of :data:`ACTIVATIONS`). Returns (x, cache=None)."""
+    return x, None
+
+
+def _linear_backward(dout: np.ndarray, cache: None) -> np.ndarray:
+    """dx = dout. Shapes as x."""
+    return dout
+
+
+# Each activation's name and its (forward, backward) pair, written out so that a search for a
+# function finds where it is dispatched. "linear" comes first: it means "no activation".
+_BY_NAME: dict[str, tuple[Forward, Backward]] = {
+    "linear": (_linear_forward, _linear_backward),
+    "relu": (relu_forward, relu_backward),
+    "sigmoid": (sigmoid_forward, sigmoid_backward),
+    "tanh": (tanh_forward, tanh_backward),
+    "leaky_relu": (leaky_relu_forward, leaky_relu_backward),
+    "elu": (elu_forward, elu_backward),
+    "softplus": (softplus_forward, softplus_backward),
+}
+
+ACTIVATIONS = tuple(_BY_NAME)
+
+
+def _by_name(name: str) -> tuple[Forward, Backward]:
+    if name not in _BY_NAME:
+        raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
+    return _BY_NAME[name]
 
 
 def activation_forward(x: np.ndarray, name: str) -> tuple[np.ndarray, object]:
@@ -119,17 +160,11 @@ def activation_forward(x: np.ndarray, name: str) -> tuple[np.ndarray, object]:
 
     x: any shape. Returns (out, cache) with the cache of that activation's forward function.
     """
-    if name == "linear":
-        return x, None
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
-    return globals()[f"{name}_forward"](x)
+    forward, _ = _by_name(name)
+    return forward(x)
 
 
 def activation_backward(dout: np.ndarray, cache: object, name: str) -> np.ndarray:
     """Backward pass of :func:`activation_forward` for the activation ``name``. Shapes as x."""
-    if name == "linear":
-        return dout
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
-    return globals()[f"{name}_backward"](dout, cache)
+    _, backward = _by_name(name)
+    return backward(dout, cache)

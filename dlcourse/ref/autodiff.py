@@ -14,17 +14,62 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
+__all__ = [
+    "Value", "numerical_partials", "two_layer_graph_forward", "two_layer_graph_backward",
+]
+
 Number = float | int
+Node = TypeVar("Node", bound="DerivedOperators")
 
 
-class Value:
+class DerivedOperators:
+    """The operators a scalar node class gets for free from its ``+``, ``*`` and ``**``.
+
+    Subtraction, negation, division and the reflected forms (``2 * x``, ``1 - x``) are written in
+    terms of those three, so they need no backward pass of their own: the graph records the
+    primitive operations they expand to. :class:`Value` here and its PyTorch twin
+    ``dlcourse.gpu.Value`` both inherit them; a class using this mixin defines ``__add__``,
+    ``__mul__`` and ``__pow__`` (a constant exponent), and is constructible from a number.
+    """
+
+    @classmethod
+    def _wrap(cls: type[Node], other: Node | Number) -> Node:
+        """A node for ``other``: itself if it is one, else a new constant node holding the number."""
+        return other if isinstance(other, cls) else cls(other)
+
+    def __neg__(self: Node) -> Node:
+        return self * -1
+
+    def __radd__(self: Node, other: Number) -> Node:
+        return self + other
+
+    def __sub__(self: Node, other: Node | Number) -> Node:
+        return self + (-other)
+
+    def __rsub__(self: Node, other: Number) -> Node:
+        return other + (-self)
+
+    def __rmul__(self: Node, other: Number) -> Node:
+        return self * other
+
+    def __truediv__(self: Node, other: Node | Number) -> Node:
+        return self * self._wrap(other) ** -1
+
+    def __rtruediv__(self: Node, other: Number) -> Node:
+        return other * self**-1
+
+
+class Value(DerivedOperators):
     """A scalar node of a computation graph: its value ``data`` and ∂out/∂self in ``grad``.
 
     Supported: ``+``, ``-``, ``*``, ``/``, ``**`` (a constant exponent), unary ``-``, :meth:`exp`,
-    :meth:`tanh`, and plain numbers on either side (``2 * x``, ``x + 1``).
+    :meth:`tanh`, and plain numbers on either side (``2 * x``, ``x + 1``). The primitives ``+``,
+    ``*``, ``**``, ``exp`` and ``tanh`` are below, each with its backward pass; ``-``, ``/`` and
+    the reflected forms come from :class:`DerivedOperators`.
     """
 
     def __init__(self, data: Number, _children: tuple[Value, ...] = (), _op: str = "", label: str = "") -> None:
@@ -37,10 +82,6 @@ class Value:
 
     def __repr__(self) -> str:
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g})"
-
-    @staticmethod
-    def _wrap(other: Value | Number) -> Value:
-        return other if isinstance(other, Value) else Value(other)
 
     def __add__(self, other: Value | Number) -> Value:
         other = self._wrap(other)
@@ -99,28 +140,6 @@ class Value:
         self.grad = 1.0  # ∂self/∂self
         for node in reversed(order):  # a node runs only after all its consumers have added to its grad
             node._backward()
-
-    # derived operations: written in terms of the ones above, so they need no backward of their own
-    def __neg__(self) -> Value:
-        return self * -1
-
-    def __radd__(self, other: Number) -> Value:
-        return self + other
-
-    def __sub__(self, other: Value | Number) -> Value:
-        return self + (-other)
-
-    def __rsub__(self, other: Number) -> Value:
-        return other + (-self)
-
-    def __rmul__(self, other: Number) -> Value:
-        return self * other
-
-    def __truediv__(self, other: Value | Number) -> Value:
-        return self * self._wrap(other) ** -1
-
-    def __rtruediv__(self, other: Number) -> Value:
-        return other * self**-1
 
 
 def topological_order(root: Value) -> list[Value]:

@@ -23,42 +23,21 @@ col2im adds kh·kw strided slices instead of scattering with ``np.add.at``. :fun
 
 from __future__ import annotations
 
-import sys
 from typing import Union
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+__all__ = [
+    "conv_output_size", "same_output_size", "same_padding", "conv_param_count", "correlate2d", "convolve2d",
+    "conv_forward_naive", "conv_matrix", "im2col", "col2im", "conv_forward", "conv_backward",
+    "conv1x1_forward", "conv_transpose_forward", "conv_transpose_backward", "max_pool_forward",
+    "max_pool_backward", "avg_pool_forward", "avg_pool_backward",
+]
+
 IntPair = Union[int, tuple[int, int]]
 ConvCache = tuple[np.ndarray, np.ndarray, np.ndarray, IntPair, IntPair, np.ndarray]
 PoolCache = tuple[np.ndarray, IntPair, Union[IntPair, None]]
-
-
-# Large scratch buffers of the im2col path, recycled once nothing references them any more.
-# A fresh multi-megabyte array comes straight from the OS, and its first write costs a page
-# fault every 4 KiB: for a forward + backward pass on a batch that is several milliseconds,
-# as much as the matrix products themselves. Reusing buffers keeps those pages mapped.
-_POOL: list[np.ndarray] = []
-_POOL_MIN_BYTES = 1 << 20
-_POOL_MAX_BYTES = 256 << 20
-
-
-def _empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """Like ``np.empty(shape, dtype)``, but a big one reuses a pooled buffer nobody holds."""
-    dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
-    if nbytes < _POOL_MIN_BYTES:
-        return np.empty(shape, dtype)
-    for buf in _POOL:
-        # References: the list, the loop variable and getrefcount's argument. Any live view of
-        # the buffer (a cache's cols, a returned dx) holds one more, so it is never handed out twice.
-        if buf.nbytes == nbytes and sys.getrefcount(buf) == 3:
-            return buf.view(dtype).reshape(shape)
-    buf = np.empty(nbytes, np.uint8)
-    _POOL.append(buf)
-    while sum(b.nbytes for b in _POOL) > _POOL_MAX_BYTES and len(_POOL) > 1:
-        _POOL.pop(0)  # forget the oldest; arrays still using it keep it alive
-    return buf.view(dtype).reshape(shape)
 
 
 def _pair(v: IntPair) -> tuple[int, int]:
@@ -291,11 +270,11 @@ def conv_forward(
     s_n, s_c, s_h, s_w = xp.strides
     windows = as_strided(xp, (c, kh, kw, n, oh, ow), (s_c, s_h, s_w, s_n, s_h * sh, s_w * sw), writeable=False)
     dtype = np.result_type(x, w, b)
-    cols_t = _empty((c * kh * kw, n * oh * ow), dtype)
+    cols_t = np.empty((c * kh * kw, n * oh * ow), dtype)
     np.copyto(cols_t.reshape(c, kh, kw, n, oh, ow), windows)  # the one copy: (K, N·P)
-    out = np.matmul(w.reshape(f, -1).astype(dtype, copy=False), cols_t, out=_empty((f, n * oh * ow), dtype))
+    out = w.reshape(f, -1).astype(dtype, copy=False) @ cols_t  # (F, N·P)
     # Adding the bias writes a new (N, F, P) array: the transpose to NCHW costs no extra pass.
-    out = np.add(out.reshape(f, n, oh * ow).transpose(1, 0, 2), b.reshape(f, 1), out=_empty((n, f, oh * ow), dtype))
+    out = np.add(out.reshape(f, n, oh * ow).transpose(1, 0, 2), b.reshape(f, 1), out=np.empty((n, f, oh * ow), dtype))
     cols = cols_t.reshape(c * kh * kw, n, oh * ow).transpose(1, 0, 2)  # (N, K, P) view
     return out.reshape(n, f, oh, ow), (x, w, b, stride, pad, cols)
 
@@ -326,21 +305,16 @@ def conv_backward(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.nd
         cols_t = np.ascontiguousarray(cols_t)
     cols_t = cols_t.reshape(k, n * oh * ow)
     dtype = np.result_type(dout, w, cols_t)
-    g = _empty((f, n, oh, ow), dtype)
-    np.copyto(g, dout.transpose(1, 0, 2, 3))
-    g = g.reshape(f, n * oh * ow)  # (F, N·P)
+    g = np.ascontiguousarray(dout.transpose(1, 0, 2, 3), dtype=dtype).reshape(f, n * oh * ow)  # (F, N·P)
     db = g.sum(axis=1)
     dw = (g @ cols_t.T).reshape(w.shape)  # the transposed view goes to BLAS as a flag
-    dcols = np.matmul(w.reshape(f, k).T.astype(dtype, copy=False), g, out=_empty((k, n * oh * ow), dtype))
-    dcols = dcols.reshape(c, kh, kw, n, oh, ow)
+    dcols = (w.reshape(f, k).T.astype(dtype, copy=False) @ g).reshape(c, kh, kw, n, oh, ow)
     # col2im in (C, N, ·, ·) order, the order dcols is in, then one transpose to (N, C, H, W).
-    dxp = _empty((c, n, h + 2 * ph, wd + 2 * pw), dtype)
-    dxp.fill(0)
+    dxp = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype)
     for p in range(kh):
         for q in range(kw):
             dxp[:, :, p : p + sh * (oh - 1) + 1 : sh, q : q + sw * (ow - 1) + 1 : sw] += dcols[:, p, q]
-    dx = _empty((n, c, h, wd), dtype)
-    np.copyto(dx, dxp[:, :, ph : ph + h, pw : pw + wd].transpose(1, 0, 2, 3))
+    dx = np.ascontiguousarray(dxp[:, :, ph : ph + h, pw : pw + wd].transpose(1, 0, 2, 3))
     return dx, dw, db
 
 

@@ -6,6 +6,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+__all__ = [
+    "numerical_gradient", "numerical_gradient_array", "rel_error",
+]
+
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """∂f/∂x by central differences: (f(x + h·e_i) − f(x − h·e_i)) / 2h for every entry i.

@@ -25,8 +25,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dlcourse.ref.activations import relu_backward, relu_forward, sigmoid_backward, sigmoid_forward
-from dlcourse.ref.activations import tanh_backward, tanh_forward
+from dlcourse.ref.activations import activation_backward, activation_forward
+
+__all__ = [
+    "fan_in_fan_out", "calculate_gain", "xavier_std", "kaiming_std", "glorot_bound", "xavier_uniform",
+    "xavier_normal", "kaiming_uniform", "kaiming_normal", "propagate_through_depth",
+]
 
 Shape = Sequence[int]
 
@@ -87,19 +91,15 @@ def kaiming_std(shape: Shape, a: float = 0.0, mode: str = "fan_in", nonlinearity
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
 def xavier_uniform(shape: Shape, gain: float = 1.0, rng: np.random.Generator | int | None = None) -> np.ndarray:
     """W ~ U(−b, b), b = gain·√(6 / (fan_in + fan_out)), drawn as ``rng.uniform(-b, b, size=shape)``."""
     b = math.sqrt(3.0) * xavier_std(shape, gain)
-    return _rng(rng).uniform(-b, b, size=tuple(shape))
+    return np.random.default_rng(rng).uniform(-b, b, size=tuple(shape))
 
 
 def xavier_normal(shape: Shape, gain: float = 1.0, rng: np.random.Generator | int | None = None) -> np.ndarray:
     """W ~ N(0, σ²), σ = gain·√(2 / (fan_in + fan_out)), drawn as ``rng.normal(0, σ, size=shape)``."""
-    return _rng(rng).normal(0.0, xavier_std(shape, gain), size=tuple(shape))
+    return np.random.default_rng(rng).normal(0.0, xavier_std(shape, gain), size=tuple(shape))
 
 
 def kaiming_uniform(
@@ -111,7 +111,7 @@ def kaiming_uniform(
 ) -> np.ndarray:
     """W ~ U(−b, b), b = √3 · gain / √fan, drawn as ``rng.uniform(-b, b, size=shape)``."""
     b = math.sqrt(3.0) * kaiming_std(shape, a, mode, nonlinearity)
-    return _rng(rng).uniform(-b, b, size=tuple(shape))
+    return np.random.default_rng(rng).uniform(-b, b, size=tuple(shape))
 
 
 def kaiming_normal(
@@ -122,7 +122,7 @@ def kaiming_normal(
     rng: np.random.Generator | int | None = None,
 ) -> np.ndarray:
     """W ~ N(0, σ²), σ = gain / √fan, drawn as ``rng.normal(0, σ, size=shape)``."""
-    return _rng(rng).normal(0.0, kaiming_std(shape, a, mode, nonlinearity), size=tuple(shape))
+    return np.random.default_rng(rng).normal(0.0, kaiming_std(shape, a, mode, nonlinearity), size=tuple(shape))
 
 
 def glorot_bound(fan_in: int, fan_out: int, activation: str = "tanh") -> float:
@@ -141,14 +141,6 @@ def glorot_bound(fan_in: int, fan_out: int, activation: str = "tanh") -> float:
     raise ValueError(f"unknown activation {activation!r}")
 
 
-_ACTIVATIONS = {
-    "linear": (lambda x: (x, None), lambda d, c: d),
-    "relu": (relu_forward, relu_backward),
-    "tanh": (tanh_forward, tanh_backward),
-    "sigmoid": (sigmoid_forward, sigmoid_backward),
-}
-
-
 def propagate_through_depth(
     x: np.ndarray, weights: Sequence[np.ndarray], activation: str = "relu", dout: np.ndarray | None = None
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -157,7 +149,8 @@ def propagate_through_depth(
     Args:
         x: (N, D_0) inputs.
         weights: L matrices, W_l of shape (D_{l−1}, D_l).
-        activation: "linear", "relu", "tanh" or "sigmoid".
+        activation: a name of :data:`dlcourse.ref.activations.ACTIVATIONS` ("linear", "relu",
+            "tanh", "sigmoid", …).
         dout: (N, D_L) gradient arriving at the last layer's output; all ones when None.
 
     Returns:
@@ -165,12 +158,11 @@ def propagate_through_depth(
         gradients: L arrays, ∂L/∂h_l of shape (N, D_l) (the gradient *arriving* at layer l's
             output; index l matches activations[l]).
     """
-    forward, backward = _ACTIVATIONS[activation]
     h = np.asarray(x, dtype=np.float64)
     activations, caches = [], []
     for w in weights:
         z = h @ w
-        h, cache = forward(z)
+        h, cache = activation_forward(z, activation)
         activations.append(h)
         caches.append((cache, w))
     g = np.ones_like(h) if dout is None else np.asarray(dout, dtype=np.float64)
@@ -178,5 +170,5 @@ def propagate_through_depth(
     for l in range(len(weights) - 1, -1, -1):
         gradients[l] = g
         cache, w = caches[l]
-        g = backward(g, cache) @ w.T  # through the activation, then the matrix
+        g = activation_backward(g, cache, activation) @ w.T  # through the activation, then the matrix
     return activations, gradients

@@ -6,6 +6,10 @@ import numpy as np
 
 from dlcourse.ref.activations import activation_backward, activation_forward, sigmoid
 
+__all__ = [
+    "affine_forward", "affine_backward", "perceptron", "dense_forward", "dense_backward",
+]
+
 AffineCache = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 

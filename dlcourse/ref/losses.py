@@ -6,6 +6,11 @@ import numpy as np
 
 from dlcourse.ref.activations import sigmoid
 
+__all__ = [
+    "softmax", "softmax_cross_entropy", "mse", "mae", "huber", "bce", "bce_with_logits", "softmax_backward",
+    "log_softmax", "log_softmax_backward", "cross_entropy", "kl_divergence",
+]
+
 
 def softmax(scores: np.ndarray, axis: int = -1) -> np.ndarray:
     """p_j = e^{s_j} / Σ_k e^{s_k} along ``axis``, stable for any scores.

@@ -8,6 +8,10 @@ from dlcourse.ref.activations import activation_forward, relu_backward, relu_for
 from dlcourse.ref.layers import affine_backward, affine_forward
 from dlcourse.ref.losses import softmax_cross_entropy
 
+__all__ = [
+    "init_two_layer", "two_layer_net", "mlp_forward", "collapse_linear",
+]
+
 Params = dict[str, np.ndarray]
 
 

@@ -20,6 +20,11 @@ from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "init_bn_state", "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
+    "spatial_batchnorm_forward", "spatial_batchnorm_backward", "standardize",
+]
+
 BNCache = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]
 
 

@@ -20,11 +20,13 @@ from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "stratified_split", "l2_penalty", "l1_penalty", "dropout_forward", "dropout_backward",
+    "dropconnect_forward", "dropconnect_backward", "EarlyStopping", "random_flip", "random_shift",
+    "add_noise", "grid_search_points", "random_search_points",
+]
+
 Params = Mapping[str, np.ndarray]
-
-
-def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
 # --------------------------------------------------------------------------- splits
@@ -49,7 +51,7 @@ def stratified_split(
     """
     if val_fraction < 0 or test_fraction < 0 or val_fraction + test_fraction >= 1:
         raise ValueError("need val_fraction ≥ 0, test_fraction ≥ 0 and val_fraction + test_fraction < 1")
-    rng = _rng(rng)
+    rng = np.random.default_rng(rng)
     y = np.asarray(y)
     parts: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
     for c in np.unique(y):
@@ -126,7 +128,7 @@ def dropout_forward(
         mask = np.zeros_like(x, dtype=np.float64)
     else:
         keep = 1.0 - p
-        mask = (_rng(rng).random(x.shape) < keep) / keep
+        mask = (np.random.default_rng(rng).random(x.shape) < keep) / keep
     return x * mask, mask
 
 
@@ -153,7 +155,7 @@ def dropconnect_forward(
     if not 0.0 <= p < 1.0:
         raise ValueError(f"DropConnect needs 0 ≤ p < 1, got {p}")
     if train and p > 0:
-        mask = (_rng(rng).random(w.shape) < 1.0 - p) / (1.0 - p)
+        mask = (np.random.default_rng(rng).random(w.shape) < 1.0 - p) / (1.0 - p)
     else:
         mask = np.ones_like(w, dtype=np.float64)
     return x @ (w * mask) + b, (x, w, mask)
@@ -221,7 +223,7 @@ def random_flip(x: np.ndarray, p: float = 0.5, rng: np.random.Generator | int | 
 
     x: (N, C, H, W). Image n is flipped when ``rng.random(N)[n] < p``. Returns a new array.
     """
-    flip = _rng(rng).random(x.shape[0]) < p
+    flip = np.random.default_rng(rng).random(x.shape[0]) < p
     out = x.copy()
     out[flip] = x[flip][..., ::-1]
     return out
@@ -235,7 +237,7 @@ def random_shift(x: np.ndarray, max_shift: int = 2, rng: np.random.Generator | i
     a positive dx right. Returns a new array of the same shape.
     """
     n, _, h, w = x.shape
-    shifts = _rng(rng).integers(-max_shift, max_shift + 1, size=(n, 2))
+    shifts = np.random.default_rng(rng).integers(-max_shift, max_shift + 1, size=(n, 2))
     out = np.zeros_like(x)
     for i, (dy, dx) in enumerate(shifts):
         dy, dx = int(dy), int(dx)
@@ -247,7 +249,7 @@ def random_shift(x: np.ndarray, max_shift: int = 2, rng: np.random.Generator | i
 
 def add_noise(x: np.ndarray, sigma: float = 0.1, rng: np.random.Generator | int | None = None) -> np.ndarray:
     """x + ε with ε ~ N(0, σ²) i.i.d. per entry, drawn as ``rng.normal(0, sigma, size=x.shape)``."""
-    return x + _rng(rng).normal(0.0, sigma, size=x.shape)
+    return x + np.random.default_rng(rng).normal(0.0, sigma, size=x.shape)
 
 
 # --------------------------------------------------------------------------- search
@@ -284,5 +286,5 @@ def random_search_points(
     log = log or [False] * len(ranges)
     lo = np.array([math.log10(a) if g else a for (a, _), g in zip(ranges, log)])
     hi = np.array([math.log10(b) if g else b for (_, b), g in zip(ranges, log)])
-    u = _rng(rng).uniform(lo, hi, size=(n, len(ranges)))
+    u = np.random.default_rng(rng).uniform(lo, hi, size=(n, len(ranges)))
     return np.where(np.asarray(log, dtype=bool), 10**u, u)

@@ -7,6 +7,10 @@ from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "tensor_bytes", "one_hot", "minibatches", "pairwise_distances",
+]
+
 
 def tensor_bytes(shape: tuple[int, ...], dtype: Any) -> int:
     """Bytes held by a dense tensor: (number of elements) × (bytes per element).
