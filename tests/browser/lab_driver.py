@@ -316,6 +316,16 @@ def _notebook(page: Any) -> Any:
     return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").first
 
 
+async def wait_for_kernel(page: Any, timeout: float = 120.0) -> None:
+    """Wait until the status bar says the notebook's kernel is connected and idle.
+
+    The toolbar's execution indicator reads "idle" before the kernel has connected; cells run
+    then are silently skipped (seen on a loaded machine), so the status bar's text is the signal.
+    """
+    await page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$")).first.wait_for(
+        timeout=timeout * 1000)
+
+
 async def press_run_all(page: Any, attempts: int = 3) -> None:
     """*Run → Run All Cells*, as a student does; return once the run has started.
 
@@ -325,6 +335,7 @@ async def press_run_all(page: Any, attempts: int = 3) -> None:
     """
     item = page.locator(".lm-Menu-item[data-command='runmenu:run-all']")
     for _ in range(attempts):
+        await wait_for_kernel(page)
         await _notebook(page).click(position={"x": 5, "y": 5})
         await page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         await item.wait_for(timeout=30_000)
