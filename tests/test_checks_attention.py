@@ -16,10 +16,6 @@ globals().update(check_tests(checks, REFERENCE, CORRECT, MUTANTS))
 # --- lecture-specific: the edge-case classes the hidden cases must cover (issue 10, part 3) ---------------
 
 
-def _arrays(case):
-    return [a for a in case if isinstance(a, np.ndarray)]
-
-
 def test_attention_hidden_cases_cover_the_edge_classes():
     public = list(checks._attention_cases(False))
     hidden = list(checks._attention_cases(True))

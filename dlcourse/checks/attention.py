@@ -52,10 +52,6 @@ AFTER_SOFTMAX = ("the mask must act before the softmax (forbidden scores → −
 WRONG_AXIS = "normalize over the keys (the last axis): each query's row of weights sums to 1."
 
 
-def _shape(a: Any) -> str:
-    return str(tuple(np.shape(a)))
-
-
 def _noncontiguous(a: np.ndarray) -> np.ndarray:
     """The same values as ``a``, as a transposed view (not C-contiguous), as slicing and ``.T`` give."""
     return np.ascontiguousarray(np.swapaxes(a, -1, -2)).swapaxes(-1, -2)
@@ -229,7 +225,7 @@ def check_masked_softmax(masked_softmax: Callable[..., Any], hidden: bool = Fals
 
 # --------------------------------------------------------------------------- attention forward
 
-AttentionCase = tuple[str, np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None", "float | None"]
+AttentionCase = tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, float | None]
 
 
 def _attention_cases(hidden: bool) -> Iterator[AttentionCase]:
@@ -367,7 +363,7 @@ def check_attention_backward(attention_backward: Callable[..., Any], hidden: boo
             dq, dk, dv = unpack(result, 3, name="attention_backward", names=("dq", "dk", "dv"))
             edq, edk, edv = ref.attention_backward(dout, cache)
             dp = dout @ np.swapaxes(v, -1, -2)
-            ds = ref.softmax_backward(dp, p)  # ∂L/∂(scores before scaling) / s
+            ds = ref.softmax_backward(dp, p)  # ∂L/∂S for the scaled scores S = s·q kᵀ
             no_s = "the scores are s·q kᵀ, so dq and dk carry the factor s (the cache's last item)."
             no_sum = ("the softmax's backward is dS = P ⊙ (dP − Σⱼ Pⱼ dPⱼ) row by row: P ⊙ dP alone forgets that "
                       "every weight depends on every score of its row.")
@@ -482,7 +478,7 @@ def check_merge_heads(merge_heads: Callable[..., Any], hidden: bool = False) -> 
 
 # --------------------------------------------------------------------------- multi-head attention
 
-MHACase = tuple[str, np.ndarray, np.ndarray, np.ndarray, dict, int, "np.ndarray | None", "np.ndarray | None"]
+MHACase = tuple[str, np.ndarray, np.ndarray, np.ndarray, dict, int, np.ndarray | None, np.ndarray | None]
 
 
 def _params(e: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -517,7 +513,8 @@ def _mha_cases(hidden: bool) -> Iterator[MHACase]:
         _noncontiguous(g((2, 6, 8))), _params(8, rng), 2, ref.causal_mask(4, 6, "bottom-right"), \
         ref.padding_mask(np.array([6, 0]), 6)
     h = int(rng.integers(2, 4))
-    e, n, lq, lk = h * int(rng.integers(2, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 6)), int(rng.integers(2, 6))
+    e, n = h * int(rng.integers(2, 4)), int(rng.integers(1, 4))
+    lq, lk = int(rng.integers(1, 6)), int(rng.integers(2, 6))
     yield f"query ({n}, {lq}, {e}), key = value ({n}, {lk}, {e}), H={h}, causal top-left", \
         g((n, lq, e)), *([g((n, lk, e))] * 2), _params(e, rng), h, ref.causal_mask(lq, lk), None
 
