@@ -24,6 +24,12 @@ c.CourseDirectory.release_directory = "notebooks"
 # The gradebook sits next to this file whatever the working directory (nbgrader's default is
 # relative to the cwd), and is gitignored: grades never go into the repository.
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_HERE, "gradebook.db")
+# nbgrader's exchange (the Formgrader's release/collect buttons) defaults to the system-wide
+# /usr/local/share/nbgrader/exchange, which a single-machine course does not have, so every
+# Formgrader page warned that it is missing. Courses here are graded from LMS downloads
+# (`dlcourse collect`); the exchange lives inside the course (gitignored), and
+# `dlcourse lab --instructor` creates the folder.
+c.Exchange.root = os.path.join(_HERE, "exchange")
 
 # --- Autograding ---------------------------------------------------------------------------
 # nbgrader's default of 30 s per cell is too short for the training cells of later lectures
@@ -52,6 +58,13 @@ c.OverwriteCells.add_missing_cells = True
 c.DlcourseGrading.jobs = 1
 c.DlcourseGrading.notebook_time_limit = 900
 c.DlcourseGrading.memory_limit_mb = 4096
+# Each submission's kernel runs in a bubblewrap sandbox where `bwrap` works (no network, read-only
+# course and Python, only a copy of its own folder writable), with a cap on processes (a fork
+# bomb) and on the size of any file it writes; its CPU time is capped at notebook_time_limit.
+# Without bubblewrap, grading runs unsandboxed and says so; require_sandbox refuses instead.
+c.DlcourseGrading.require_sandbox = False
+c.DlcourseGrading.max_processes = 256
+c.DlcourseGrading.max_file_size_mb = 1024
 
 # --- Releases ------------------------------------------------------------------------------
 # What a student sees in place of a solution: a stub that fails loudly (so the test cells

@@ -10,12 +10,15 @@ and a class of ``--submissions`` students (default 30) in fixed proportions:
 - 13 % hostile (an infinite loop after a correct definition, a shortcut through ``dlcourse.ref``,
   warnings to stderr in a student function, corrupt JSON).
 
-Then ``dlcourse.course.autograde`` grades the whole class with ``--jobs 1`` and again, from an
-empty gradebook, with ``--jobs 2``. Printed: wall time, submissions per minute, the speed-up, and
+Then ``dlcourse.course.autograde`` grades the whole class with ``--jobs 1``, again, from an
+empty gradebook, with ``--jobs 2``, and once more on a local Dask cluster of two single-threaded
+worker processes (``--scheduler``, as a real cluster is used; target: within 10 % of ``--jobs 2``). Printed: wall time, submissions per minute, the speed-up, and
 the grading overhead per submission beyond executing the notebook: the serial run's time per
 submission minus the time nbclient alone takes to execute the same submitted notebook (for
 ``--baseline`` submissions of different kinds, each executed, graded on its own and executed again,
-back to back, so that each pair shares the machine's load of the moment). Every kernel gets one BLAS/OpenMP thread, as
+back to back, so that each pair shares the machine's load of the moment), and the sandbox's
+overhead per submission: the same submission graded with the bubblewrap sandbox and without
+(``DlcourseGrading.sandbox = False``), back to back. Every kernel gets one BLAS/OpenMP thread, as
 autograde's do. Nothing is asserted; on a shared machine run it twice and trust what holds in
 both runs (the load average is printed next to each figure).
 
@@ -129,7 +132,7 @@ def reset(root: Path) -> None:
 
 
 def grade(
-    root: Path, jobs: int, cell_timeout: float, only: list[str] | None = None
+    root: Path, jobs: int, cell_timeout: float, only: list[str] | None = None, scheduler: str | None = None
 ) -> tuple[float, list[tuple[str, float]], list[Any]]:
     """Wall time of one autograde run, the completion time of each submission, the results."""
     from dlcourse.course import autograde
@@ -140,8 +143,26 @@ def grade(
     def progress(result: Any) -> None:
         done.append((result.student, time.perf_counter() - start))
 
-    results = autograde(root, NAME, only, jobs=jobs, cell_timeout=cell_timeout, progress=progress)
+    results = autograde(
+        root, NAME, only, jobs=jobs, cell_timeout=cell_timeout, scheduler=scheduler, progress=progress
+    )
     return time.perf_counter() - start, done, results
+
+
+def set_sandbox(root: Path, on: bool) -> None:
+    """Turn the sandbox on or off in the course's ``nbgrader_config.py`` (the last line wins)."""
+    path = root / "nbgrader_config.py"
+    lines = [line for line in path.read_text().splitlines() if not line.startswith("c.DlcourseGrading.sandbox ")]
+    path.write_text("\n".join([*lines, f"c.DlcourseGrading.sandbox = {on}", ""]))
+
+
+def dask_cluster(workers: int) -> Any:
+    """A local Dask cluster of ``workers`` single-threaded worker processes, or None without Dask."""
+    try:
+        from distributed import LocalCluster
+    except ImportError:
+        return None
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
 
 
 def cpu_seconds() -> float:
@@ -205,6 +226,26 @@ def main() -> None:
                   f"CPU {cpu:6.1f} s = {cpu / n:.2f} s per submission, {cpu / wall:.2f} cores obtained")
         speedup = runs[1][0] / runs[2][0]
         print(f"speed-up with 2 workers: {speedup:.2f}x (target >= 1.8x)")
+        cluster = dask_cluster(2)
+        if cluster is None:
+            print("dask: not installed (pip install 'dask[distributed]')")
+        else:
+            try:
+                reset(root)
+                cpu = cpu_seconds()
+                wall, done, results = grade(root, 2, args.cell_timeout, scheduler=cluster.scheduler_address)
+                cpu = cpu_seconds() - cpu
+                graded = sum(r.graded for r in results)
+                print(f"dask, 2 workers: {wall:6.1f} s  {n / wall * 60:5.1f} submissions/min  "
+                      f"({graded} graded, {n - graded} not graded; load average {os.getloadavg()[0]:.2f}); "
+                      f"{wall / runs[2][0]:.2f}x the time of jobs=2 (target <= 1.10x)")
+                same = {r.student: (r.score, r.status) for r in results} == {
+                    r.student: (r.score, r.status) for r in runs[2][2]
+                }
+                print(f"dask scores and statuses equal to jobs=2: {same}")
+            finally:
+                cluster.close()
+        print(f"sandbox: {next((r.sandbox for r in runs[1][2] if r.sandbox), '(none reported)')}")
         # on 2 idle cores one worker keeps about one core busy and two keep two busy: the speed-up
         # is then bounded by 2 x (CPU work with 1 worker) / (CPU work with 2 workers)
         ratio = runs[2][3] / runs[1][3]
@@ -239,6 +280,22 @@ def main() -> None:
                   f"-> overhead {overheads[-1]:5.2f} s")
         print(f"overhead per submission beyond executing the notebook: median {statistics.median(overheads):.2f} s "
               f"(mean {statistics.mean(overheads):.2f} s, {len(overheads)} pairs)")
+        # the sandbox's own cost: the same submission graded in it and without it, back to back
+        sandboxed = []
+        for student in picked:
+            warm = next(s for s in sorted(students) if students[s] == "correct" and s != student)
+            times = {}
+            for on in (True, False):
+                set_sandbox(root, on)
+                reset(root)
+                _, done, results = grade(root, 1, args.cell_timeout, [warm, student])
+                times[on] = done[1][1] - done[0][1]
+            sandboxed.append(times[True] - times[False])
+            print(f"  {student:<40} sandboxed {times[True]:5.2f} s, unsandboxed {times[False]:5.2f} s "
+                  f"-> sandbox overhead {sandboxed[-1]:5.2f} s")
+        set_sandbox(root, True)
+        print(f"sandbox overhead per submission: median {statistics.median(sandboxed):.2f} s "
+              f"(mean {statistics.mean(sandboxed):.2f} s, {len(sandboxed)} pairs)")
         print("outcomes (jobs=2):")
         for r in runs[2][2]:
             score = f"{r.score:g}/{r.max_score:g}" if r.score is not None else f"-/{r.max_score:g}"

@@ -40,8 +40,15 @@ def is_reference(obj: Any) -> bool:
     return _is_reference(obj) or _is_reference_class(obj)
 
 
-def _copy_function(fn: types.FunctionType, namespace: dict[str, Any]) -> types.FunctionType:
-    copy = types.FunctionType(_relabel(fn.__code__), namespace, fn.__name__, fn.__defaults__, fn.__closure__)
+def _copy_function(fn: types.FunctionType, namespace: dict[str, Any],
+                   class_cell: types.CellType | None = None) -> types.FunctionType:
+    """A copy of ``fn`` with relabelled code, running in ``namespace``; ``class_cell`` replaces its
+    ``__class__`` cell (the one zero-argument ``super()`` reads), for a method of a copied class."""
+    closure = fn.__closure__
+    if class_cell is not None and closure and "__class__" in fn.__code__.co_freevars:
+        closure = tuple(class_cell if name == "__class__" else cell
+                        for name, cell in zip(fn.__code__.co_freevars, closure))
+    copy = types.FunctionType(_relabel(fn.__code__), namespace, fn.__name__, fn.__defaults__, closure)
     copy.__kwdefaults__ = fn.__kwdefaults__
     copy.__qualname__ = fn.__qualname__
     return copy
@@ -51,7 +58,8 @@ def as_student(impl: Impl) -> Impl:
     """A copy of the reference function or class ``impl`` whose code counts as a student's.
 
     A function runs in a copy of its module's namespace in which the reference functions it may
-    call are student copies as well. A class is rebuilt from the methods of every reference class
+    call are student copies as well, and so are the classes of its own module (helpers whose
+    methods it calls, e.g. a classmethod building constants). A class is rebuilt from the methods of every reference class
     in its MRO (a mixin's ``__sub__`` included); inside them, the names of those classes mean the
     copy (so ``Value(...)`` built in ``__add__`` is a student ``Value``) and the module's reference
     functions are copies. Non-reference bases stay bases. Copies are cached, so a test can call
@@ -65,8 +73,29 @@ def as_student(impl: Impl) -> Impl:
     copy = _copy_function(impl, namespace)  # type: ignore[arg-type]
     _cache[id(impl)] = copy
     for name, value in list(namespace.items()):
-        namespace[name] = _with_student_copies(value)
+        if _is_reference_class(value) and value.__module__ == impl.__module__:
+            namespace[name] = _student_helper(value, namespace)
+        else:
+            namespace[name] = _with_student_copies(value)
     return copy  # type: ignore[return-value]
+
+
+def _student_helper(cls: type, namespace: dict[str, Any]) -> type:
+    """A helper class of a reference module (one whose methods the reference function calls) as a
+    subclass whose own methods are student copies; ``cls`` itself if it has none. A subclass, not a
+    rebuild, so that what the class inherits or had generated (a NamedTuple's ``__new__``) still works."""
+    methods: dict[str, Any] = {}
+    for key, value in vars(cls).items():
+        wrapper = type(value) if isinstance(value, (classmethod, staticmethod)) else None
+        fn = value.__func__ if wrapper else value
+        if _is_reference(fn):
+            copied = _copy_function(fn, namespace)
+            methods[key] = wrapper(copied) if wrapper else copied
+    if not methods:
+        return cls
+    if "__slots__" in vars(cls):
+        methods["__slots__"] = ()
+    return type(cls.__name__, (cls,), methods)
 
 
 def _with_student_copies(value: Any) -> Any:
@@ -88,9 +117,11 @@ def _student_class(cls: type) -> type:
     bases = tuple(dict.fromkeys(b for k in own for b in k.__bases__ if b is not object and not _is_reference_class(b)))
     namespaces: dict[str, dict[str, Any]] = {k.__module__: dict(vars(sys.modules[k.__module__])) for k in own}
 
+    class_cell = types.CellType()  # filled with the new class below: super() in its methods means it
+
     def copy(value: Any, namespace: dict[str, Any]) -> Any:
         if isinstance(value, types.FunctionType):
-            return _copy_function(value, namespace)
+            return _copy_function(value, namespace, class_cell)
         if isinstance(value, (staticmethod, classmethod)):
             return type(value)(copy(value.__func__, namespace))
         if isinstance(value, property):
@@ -102,6 +133,7 @@ def _student_class(cls: type) -> type:
         namespace = namespaces[k.__module__]
         body.update({key: copy(value, namespace) for key, value in vars(k).items() if key not in ("__dict__", "__weakref__")})
     new_cls = type(cls.__name__, bases or (object,), body)
+    class_cell.cell_contents = new_cls
     _cache[id(cls)] = new_cls
     for module, namespace in namespaces.items():
         for name, value in list(namespace.items()):

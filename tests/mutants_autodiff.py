@@ -324,18 +324,40 @@ class ValueRejectsPlainNumbers(MicroValue):
         return out
 
 
+class ValuePowerDividesByBase(MicroValue):
+    """n·xⁿ⁻¹ written as n·xⁿ/x: right everywhere except at x = 0, where it divides by zero."""
+
+    def __pow__(self, n):
+        out = type(self)(self.data**n, (self,))
+
+        def _backward():
+            self.grad += n * out.data / self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class ValueAddsInPlace(MicroValue):
+    """`x + y` adds y into x and returns x: the input is changed, and the sum is not a new node."""
+
+    def __add__(self, o):
+        o = self._w(o)
+        self.data += o.data
+        return self
+
+
 class ValueBorrowsTheReference(ref.Value):
     """Subclasses the answer key: every operation runs reference code."""
 
 
 # ----------------------------------------------------------------- numerical partials
-def numerical_partials_with_numpy(f, xs, h=1e-6):
+def numerical_partials_with_numpy(f, xs, h=1e-5):
     x = np.array(xs, dtype=float)
     eye = np.eye(len(x)) * h
     return np.array([(f(*(x + e)) - f(*(x - e))) / (2 * h) for e in eye])
 
 
-def numerical_partials_one_sided(f, xs, h=1e-6):
+def numerical_partials_one_sided(f, xs, h=1e-5):
     xs = list(xs)
     f0 = f(*xs)
     out = []
@@ -346,7 +368,7 @@ def numerical_partials_one_sided(f, xs, h=1e-6):
     return np.array(out)
 
 
-def numerical_partials_divides_by_h(f, xs, h=1e-6):
+def numerical_partials_divides_by_h(f, xs, h=1e-5):
     out = []
     for i in range(len(xs)):
         up, down = list(xs), list(xs)
@@ -356,16 +378,39 @@ def numerical_partials_divides_by_h(f, xs, h=1e-6):
     return np.array(out)
 
 
-def numerical_partials_moves_everything(f, xs, h=1e-6):
+def numerical_partials_moves_everything(f, xs, h=1e-5):
     d = (f(*[v + h for v in xs]) - f(*[v - h for v in xs])) / (2 * h)
     return np.full(len(xs), d)
 
 
-def numerical_partials_ignores_h(f, xs, h=1e-6):
+def numerical_partials_ignores_h(f, xs, h=1e-5):
     return numerical_partials_with_numpy(f, xs)  # always the default step
 
 
-def numerical_partials_edits_the_point(f, xs, h=1e-6):
+def numerical_partials_integer_copy(f, xs, h=1e-5):
+    x = np.array(xs)  # integers stay integers: x[i] += h is rounded back
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        x[i] += h
+        up = f(*x)
+        x[i] -= 2 * h
+        down = f(*x)
+        x[i] += h
+        out[i] = (up - down) / (2 * h)
+    return out
+
+
+def numerical_partials_float32(f, xs, h=1e-5):
+    out = np.zeros(len(xs), dtype=np.float32)
+    for i in range(len(xs)):
+        up, down = [float(v) for v in xs], [float(v) for v in xs]
+        up[i] += h
+        down[i] -= h
+        out[i] = (f(*up) - f(*down)) / (2 * h)
+    return out
+
+
+def numerical_partials_edits_the_point(f, xs, h=1e-5):
     out = []
     for i in range(len(xs)):
         xs[i] += h
@@ -423,6 +468,10 @@ def graph_backward_db_averaged(dy, cache):
     return _grads(dy, cache, db_mean=True)
 
 
+def graph_backward_float32(dy, cache):
+    return tuple(g.astype(np.float32) for g in _grads(dy, cache))
+
+
 def graph_backward_returns_dict(dy, cache):
     dx, dW, db, dV, da = _grads(dy, cache)
     return {"dx": dx, "dW": dW, "db": db, "dV": dV, "da": da}
@@ -451,7 +500,8 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (ValueExpUsesInput, r"x\.grad is", True, r"output's data \(not the input's\)"),
         (ValueProductGradientsSwapped, r"x\.grad is", True, "swapped"),
         (ValueRejectsPlainNumbers, None, True, None),
-        (ValueNoSeed, r"after backward\(\) the output's own grad is", True, "every gradient is 0"),
+        (ValuePowerDividesByBase, None, False, None),
+        (ValueAddsInPlace, r"`x \+ y` changed its input x \(it returned it\)", True, None),
         (ValueAssignsGradients, r"x\.grad is", False, r"accumulate with `self.grad \+= \.\.\.`"),
         (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True, None),
     ],
@@ -462,6 +512,7 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (ValueBreadthFirstBackward, r"x\.grad is", True, "breadth-first"),
         (ValueNoSeed, r"after backward\(\) the output's own grad is", True, "every gradient is 0"),
         (ValueTanhNotSquared, "tanh|grad", True, None),
+        (ValuePowerDividesByBase, None, False, None),
         (ValueBorrowsTheReference, r"called dlcourse\.ref\.autodiff", True, None),
     ],
     checks.check_numerical_partials: [
@@ -470,6 +521,9 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (numerical_partials_moves_everything, "numerical_partials has wrong values", True, "one input at a time"),
         (numerical_partials_ignores_h, "numerical_partials has wrong values", False, "use the step h that was passed in"),
         (numerical_partials_edits_the_point, "changed (the point xs|its argument #2)", True, None),
+        (numerical_partials_integer_copy, "numerical_partials has wrong values", False, "integer array"),
+        (numerical_partials_float32, "the dtype of numerical_partials' result is float32, expected float64", True,
+         "return float64"),
     ],
     checks.check_two_layer_graph_backward: [
         (graph_backward_skips_tanh, "db has wrong values", True, "must pass through tanh"),
@@ -480,5 +534,6 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (graph_backward_da_averaged, "da has wrong values", True, "da is averaged"),
         (graph_backward_db_averaged, "db has wrong values", True, "db is averaged"),
         (graph_backward_returns_dict, "should return a tuple", True, None),
+        (graph_backward_float32, "the dtype of dx is float32, expected float64", True, "do not convert"),
     ],
 }

@@ -257,6 +257,19 @@ def log_softmax_shift_only(s):
 # ----------------------------------------------------------------- cross-entropy
 def cross_entropy_loop(logits, y):
     n, c = logits.shape
+    loss, d = 0.0, np.zeros(logits.shape)
+    for i in range(n):
+        row = logits[i] - logits[i].max()
+        lse = np.log(np.exp(row).sum())
+        loss -= row[y[i]] - lse
+        d[i] = np.exp(row - lse)
+        d[i, y[i]] -= 1
+    return loss / n, d / n
+
+
+def cross_entropy_zeros_like_logits(logits, y):
+    """The row-by-row version with d = np.zeros_like(logits): integer logits give an integer gradient."""
+    n, c = logits.shape
     loss, d = 0.0, np.zeros_like(logits)
     for i in range(n):
         row = logits[i] - logits[i].max()
@@ -333,6 +346,135 @@ def kl_divergence_grad_sign(p, q):
     return np.sum(np.where(sup, p * np.log(np.where(sup, p, 1.0) / q), 0.0)) / n, p / q / n
 
 
+# ----------------------------------------------------------------- log-softmax backward
+def log_softmax_backward_jacobian(dout, logp):
+    """Builds the (C, C) Jacobian [i = j] − p_j per row and multiplies (slow, but right)."""
+    p = np.exp(logp)
+    flat_d, flat_p = dout.reshape(-1, dout.shape[-1]), p.reshape(-1, p.shape[-1])
+    rows = [g @ (np.eye(len(q)) - np.outer(np.ones(len(q)), q)) for g, q in zip(flat_d, flat_p)]
+    return np.array(rows).reshape(dout.shape)
+
+
+def log_softmax_backward_diagonal(dout, logp):
+    return dout * (1 - np.exp(logp))
+
+
+def log_softmax_backward_global_sum(dout, logp):
+    return dout - np.exp(logp) * dout.sum()
+
+
+def log_softmax_backward_wrong_axis(dout, logp):
+    return dout - np.exp(logp) * dout.sum(axis=0, keepdims=True)
+
+
+def log_softmax_backward_softmax_rule(dout, logp):
+    p = np.exp(logp)
+    return p * (dout - np.sum(dout * p, axis=-1, keepdims=True))
+
+
+def log_softmax_backward_no_exp(dout, logp):
+    return dout - logp * dout.sum(axis=-1, keepdims=True)
+
+
+def log_softmax_backward_sign(dout, logp):
+    return np.exp(logp) * dout.sum(axis=-1, keepdims=True) - dout
+
+
+# ----------------------------------------------------------------- edge cases (issue 10): dtypes, kinks, defaults, classes
+def _stable_sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def mse_grad_zeros_like(y_hat, y):
+    d = y_hat - y
+    grad = np.zeros_like(y_hat)  # integer ŷ: an integer gradient, every value truncated
+    grad[...] = 2 * d / d.size
+    return np.mean(d**2), grad
+
+
+def mse_float32(y_hat, y):
+    d = y_hat - y
+    return np.mean(d**2), (2 * d / d.size).astype(np.float32)
+
+
+def mae_sign_zero_is_one(y_hat, y):
+    d = y_hat - y
+    return np.mean(np.abs(d)), np.where(d >= 0, 1.0, -1.0) / d.size
+
+
+def huber_default_half(y_hat, y, delta=0.5):
+    d = y_hat - y
+    a = np.abs(d)
+    return (np.mean(np.where(a <= delta, 0.5 * d**2, delta * (a - 0.5 * delta))),
+            np.clip(d, -delta, delta) / d.size)
+
+
+def bce_mean_over_positives(p, y, base=np.e):
+    """Divides by the number of positives instead of m: wrong, and a batch without positives divides by 0."""
+    s = 1 / np.log(base)
+    loss = -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)) / y.sum() * s
+    return loss, (p - y) / (p * (1 - p)) / p.size * s
+
+
+def bce_with_logits_piecewise_derivative(z, y):
+    loss = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+    e = np.exp(-np.abs(z))
+    dz = ((z > 0) - y - np.sign(z) * e / (1 + e)) / z.size  # the kinks at z = 0 handled wrongly
+    return loss, dz
+
+
+def bce_with_logits_empty_like(z, y):
+    loss = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+    dz = np.empty_like(z)  # integer logits: an integer gradient
+    dz[...] = (_stable_sigmoid(z) - y) / z.size
+    return loss, dz
+
+
+def softmax_empty_like(s):
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    p = np.empty_like(s)  # integer logits: the probabilities are truncated to 0
+    p[...] = e / e.sum(axis=-1, keepdims=True)
+    return p
+
+
+def softmax_float32(s):
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def log_softmax_zeros_like(s):
+    m = s.max(axis=-1, keepdims=True)
+    out = np.zeros_like(s)
+    out[...] = (s - m) - np.log(np.exp(s - m).sum(axis=-1, keepdims=True))
+    return out
+
+
+def softmax_backward_float32(dout, p):
+    return (p * (dout - (dout * p).sum(axis=-1, keepdims=True))).astype(np.float32)
+
+
+def log_softmax_backward_float32(dout, logp):
+    return (dout - np.exp(logp) * dout.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def cross_entropy_eye_from_labels(logits, y):
+    """Builds the one-hot targets with as many columns as the largest label + 1: a batch missing the last
+    classes has too few columns."""
+    n = len(y)
+    logp = logits - logits.max(axis=1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(axis=1, keepdims=True))
+    t = np.eye(int(y.max()) + 1)[y]
+    return -np.mean(logp[np.arange(n), y]), (np.exp(logp) - t) / n
+
+
+def kl_divergence_float32(p, q):
+    n = p.shape[0] if p.ndim > 1 else 1
+    support = p > 0
+    kl = np.sum(np.where(support, p * np.log(np.where(support, p, 1.0) / q), 0.0)) / n
+    return kl, (np.where(support, -p / q, 0.0) / n).astype(np.float32)
+
+
 CORRECT: dict[Callable[..., None], list[Impl]] = {
     checks.check_mse: [mse_flat],
     checks.check_mae: [mae_where],
@@ -342,6 +484,7 @@ CORRECT: dict[Callable[..., None], list[Impl]] = {
     checks.check_softmax: [softmax_logsumexp],
     checks.check_softmax_backward: [softmax_backward_jacobian],
     checks.check_log_softmax: [log_softmax_logaddexp],
+    checks.check_log_softmax_backward: [log_softmax_backward_jacobian],
     checks.check_cross_entropy: [cross_entropy_loop],
     checks.check_kl_divergence: [kl_divergence_entropy_form],
 }
@@ -355,6 +498,7 @@ REFERENCE: dict[Callable[..., None], Impl] = {
     checks.check_softmax: ref.softmax,
     checks.check_softmax_backward: ref.softmax_backward,
     checks.check_log_softmax: ref.log_softmax,
+    checks.check_log_softmax_backward: ref.log_softmax_backward,
     checks.check_cross_entropy: ref.cross_entropy,
     checks.check_kl_divergence: ref.kl_divergence,
 }
@@ -366,12 +510,16 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (mse_grad_no_two, "mse's dy_hat has wrong values", True, "derivative of d² is 2d"),
         (mse_grad_sign, "mse's dy_hat has wrong values", True, "sign is flipped"),
         (mse_rmse, "mse's loss is", True, "RMSE"),
+        (mse_grad_zeros_like, r"mse's dy_hat has wrong values \(integer ŷ", False, "integer array"),
+        (mse_float32, "the dtype of mse's dy_hat is float32, expected float64", True, "return float64"),
     ],
     checks.check_mae: [
         (mae_no_abs, "mae's loss is", True, "take the absolute value"),
         (mae_grad_not_averaged, "mae's dy_hat has wrong values", True, "divide the gradient by m"),
         (mae_grad_like_mse, "mae's dy_hat has wrong values", True, r"derivative of \|d\| is sign"),
         (mae_sum, "mae's loss is", True, "divide by the number of entries"),
+        (mae_sign_zero_is_one, r"mae's dy_hat has wrong values \(integer ŷ = \[3, −1, 4, 0\], y = \[1, 2, 4, 0\] \(two residuals exactly 0\)\)", False,
+         "at d = 0 exactly"),
     ],
     checks.check_huber: [
         (huber_wrong_branch, "huber's loss is", True, "branches are swapped"),
@@ -379,6 +527,7 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (huber_linear_without_offset, "huber's loss is", True, "jumps at"),
         (huber_grad_unclipped, "huber's dy_hat has wrong values", True, "clip the gradient"),
         (huber_grad_not_averaged, "huber's dy_hat has wrong values", True, "divide the gradient by m"),
+        (huber_default_half, r"huber's loss is .* \(δ not given \(the default, 1\)\)", False, None),
     ],
     checks.check_bce: [
         (bce_ignores_base, "bce's loss is", True, "base is a parameter"),
@@ -386,6 +535,7 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (bce_missing_minus, "bce's loss is", True, "minus sign"),
         (bce_positive_term_only, "bce's loss is", True, r"\(1 − y\)·log\(1 − p\) term"),
         (bce_logit_gradient, "bce's dp has wrong values", True, r"with respect to the \*logit\*"),
+        (bce_mean_over_positives, r"bce's loss is 0\.6338\d*, expected 0\.316902 \(the lecture's table, base 10\)", True, None),
     ],
     checks.check_bce_with_logits: [
         (bce_with_logits_log_sigmoid, "bce_with_logits raised", True, r"log\(σ\(z\)\) is −inf"),
@@ -394,6 +544,8 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (bce_with_logits_takes_probabilities, "bce_with_logits raised", True, "takes logits"),
         (bce_with_logits_grad_sign, "bce_with_logits's dz has wrong values", True, "sign is flipped"),
         (bce_with_logits_no_log_term, "bce_with_logits's loss is", True, r"log\(1 \+ e\^\{−\|z\|\}\) is missing"),
+        (bce_with_logits_piecewise_derivative, r"bce_with_logits's dz has wrong values \(logits exactly 0", False, "piece by piece"),
+        (bce_with_logits_empty_like, r"bce_with_logits's dz has wrong values \(integer logits", False, "integer array"),
     ],
     checks.check_softmax: [
         (softmax_no_max, "softmax raised", True, "subtract each row's maximum"),
@@ -401,18 +553,32 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (softmax_axis0, r"softmax\(logits\) has wrong values", True, "not axis 0"),
         (softmax_no_exp, r"softmax\(logits\) has wrong values", True, "exponentiate first"),
         (softmax_whole_array, r"softmax\(logits\) has wrong values", True, "each row is its own distribution"),
+        (softmax_empty_like, r"softmax\(logits\) has wrong values \(integer logits", False, "integer array"),
+        (softmax_float32, r"softmax\(logits\) has wrong values", True, "float32"),
     ],
     checks.check_softmax_backward: [
         (softmax_backward_diagonal, "softmax_backward's dlogits has wrong values", True, "only the diagonal"),
         (softmax_backward_no_mean, "softmax_backward's dlogits has wrong values", True, "subtract the weighted mean"),
         (softmax_backward_wrong_axis, "softmax_backward's dlogits has wrong values", True, "runs over the classes"),
         (softmax_backward_log_softmax, "softmax_backward's dlogits has wrong values", True, "log-softmax's backward"),
+        (softmax_backward_float32, "the dtype of softmax_backward's dlogits is float32, expected float64", True, "return float64"),
     ],
     checks.check_log_softmax: [
         (log_softmax_of_softmax, "log_softmax raised", True, "never the log of a probability"),
         (log_softmax_forgets_max, r"log_softmax\(logits\) has wrong values", True, "must come back"),
         (log_softmax_no_max, "log-sum-exp|overflow", True, "−inf where a probability underflows"),
         (log_softmax_shift_only, r"log_softmax\(logits\) has wrong values", True, "subtract log Σ"),
+        (log_softmax_zeros_like, r"log_softmax\(logits\) has wrong values \(integer logits", False, "integer array"),
+    ],
+    checks.check_log_softmax_backward: [
+        (log_softmax_backward_diagonal, "log_softmax_backward's dlogits has wrong values", True, "only the diagonal"),
+        (log_softmax_backward_global_sum, "log_softmax_backward's dlogits has wrong values", True, "each row has its own sum"),
+        (log_softmax_backward_wrong_axis, "log_softmax_backward's dlogits has wrong values", True, "runs over the classes"),
+        (log_softmax_backward_softmax_rule, "log_softmax_backward's dlogits has wrong values", True, "that is softmax's backward"),
+        (log_softmax_backward_no_exp, "log_softmax_backward's dlogits has wrong values", True, "exponentiate logp"),
+        (log_softmax_backward_sign, "log_softmax_backward's dlogits has wrong values", True, "sign is flipped"),
+        (log_softmax_backward_float32, "the dtype of log_softmax_backward's dlogits is float32, expected float64", True,
+         "return float64"),
     ],
     checks.check_cross_entropy: [
         (cross_entropy_takes_probabilities, "cross_entropy", True, "not probabilities"),
@@ -420,6 +586,8 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (cross_entropy_sum, "cross_entropy's loss is", True, "divide by N"),
         (cross_entropy_no_onehot, "cross_entropy's dlogits has wrong values", True, "subtract the one-hot"),
         (cross_entropy_grad_not_averaged, "cross_entropy's dlogits has wrong values", True, "divide the gradient by N"),
+        (cross_entropy_eye_from_labels, None, False, None),
+        (cross_entropy_zeros_like_logits, r"cross_entropy's dlogits has wrong values \(integer logits", False, "integer array"),
     ],
     checks.check_kl_divergence: [
         (kl_divergence_swapped, "kl_divergence's value is", True, "arguments are swapped"),
@@ -427,5 +595,6 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (kl_divergence_summed, "kl_divergence's value is", True, "average over the rows"),
         (kl_divergence_cross_entropy, "kl_divergence's value is", True, r"cross-entropy H\(p, q\)|0·log 0"),
         (kl_divergence_grad_sign, "kl_divergence's dq has wrong values", True, "sign is flipped"),
+        (kl_divergence_float32, "the dtype of kl_divergence's dq is float32, expected float64", True, "return float64"),
     ],
 }

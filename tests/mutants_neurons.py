@@ -269,6 +269,79 @@ def collapse_linear_returns_w_only(layers):
     return collapse_linear_reduce(layers)[0]
 
 
+# ----------------------------------------------------------------- edge cases (issue 10): dtypes, defaults, aliasing
+def _stable_sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid_empty_like(z):
+    """Fills an array made like z: for integer z it is an integer array, and every value is truncated."""
+    out = np.empty_like(z)
+    pos = z >= 0
+    e = np.exp(-np.abs(z))
+    out[pos] = 1 / (1 + e[pos])
+    out[~pos] = e[~pos] / (1 + e[~pos])
+    return out
+
+
+def sigmoid_float32(z):
+    return _stable_sigmoid(z).astype(np.float32)
+
+
+def elu_backward_alpha_or_default(dout, cache):
+    x, alpha = cache
+    alpha = alpha or 1.0  # "no α given": but α = 0 is a valid α
+    return dout * np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0)))
+
+
+def elu_backward_float32(dout, cache):
+    x, alpha = cache
+    return (dout * np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0)))).astype(np.float32)
+
+
+def perceptron_empty_like(x, w, w0):
+    out = np.empty_like(x[:, 0])  # integer x: an integer array
+    out[:] = _stable_sigmoid(w0 + x @ w)
+    return out
+
+
+def perceptron_float32(x, w, w0):
+    return _stable_sigmoid(w0 + x @ w).astype(np.float32)
+
+
+def dense_forward_default_linear(x, W, b, activation="linear"):
+    return _ref_dense_forward_values(x, W, b, activation)
+
+
+def dense_forward_float32(x, W, b, activation="relu"):
+    return _ref_dense_forward_values(x, W, b, activation).astype(np.float32)
+
+
+def _ref_dense_forward_values(x, W, b, activation):
+    z = x @ W + b
+    return {"linear": z, "relu": np.maximum(z, 0), "sigmoid": _stable_sigmoid(z), "tanh": np.tanh(z)}[activation]
+
+
+def mlp_forward_default_linear(x, layers, activation="linear"):
+    a = x
+    for i, (W, b) in enumerate(layers):
+        a = _ref_dense_forward_values(a, W, b, activation if i < len(layers) - 1 else "linear")
+    return a
+
+
+def mlp_forward_float32(x, layers, activation="relu"):
+    return mlp_forward_default_linear(x, layers, activation).astype(np.float32)
+
+
+def collapse_linear_returns_the_layer(layers):
+    """For a single layer this returns the layer's own arrays: later in-place updates change them."""
+    W_c, b_c = layers[0]
+    for W, b in layers[1:]:
+        W_c, b_c = W_c @ W, b_c @ W + b
+    return W_c, b_c
+
+
 CORRECT: dict[Callable[..., None], list[Impl]] = {
     checks.check_sigmoid: [sigmoid_via_tanh, sigmoid_masked],
     checks.check_elu_backward: [elu_backward_from_output],
@@ -297,6 +370,8 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (sigmoid_sign_flipped, r"sigmoid\(z\) has wrong values", True, "sign of the exponent is flipped"),
         (sigmoid_math_exp, "OverflowError", True, "overflows for z = −1000"),
         (sigmoid_calls_reference, "called dlcourse.ref", True, None),
+        (sigmoid_empty_like, r"sigmoid\(z\) has wrong values \(integer z", False, "integer array"),
+        (sigmoid_float32, r"sigmoid\(z\) has wrong values", True, "float32"),
     ],
     checks.check_elu_backward: [
         (elu_backward_overflows, "elu_backward raised", True, "np.minimum"),
@@ -305,6 +380,8 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (elu_backward_ge_zero, "elu_backward's dx has wrong values", True, "left derivative"),
         (elu_backward_no_dout, "elu_backward's dx has wrong values", True, "multiply by dout"),
         (elu_backward_in_place, "in place|np.minimum", True, None),
+        (elu_backward_alpha_or_default, r"elu_backward's dx has wrong values \(α = 0", False, "α = 0 is a valid α"),
+        (elu_backward_float32, "the dtype of elu_backward's dx is float32, expected float64", True, "return float64"),
     ],
     checks.check_perceptron: [
         (perceptron_no_activation, r"perceptron\(x, w, w0\) has wrong values", True, "apply the activation"),
@@ -313,6 +390,8 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (perceptron_step, r"perceptron\(x, w, w0\) has wrong values", True, "not a hard step"),
         (perceptron_column, r"perceptron\(x, w, w0\) has shape", True, r"not \(N, 1\)"),
         (perceptron_naive_sigmoid, "overflow", False, "overflows for z = −1000"),
+        (perceptron_empty_like, r"perceptron\(x, w, w0\) has wrong values \(integer x", False, "integer array"),
+        (perceptron_float32, r"perceptron\(x, w, w0\) has wrong values", True, "float32"),
     ],
     checks.check_dense_forward: [
         (dense_forward_no_bias, r"dense_forward\(x, W, b, 'relu'\) has wrong values", True, "add the bias b before"),
@@ -320,12 +399,18 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (dense_forward_no_activation, r"dense_forward\(x, W, b, 'relu'\) has wrong values", True, "apply the activation"),
         (dense_forward_transposed_weights, r"dense_forward\(x, W, b, 'relu'\) has wrong values", True, "not x @ W.T"),
         (dense_forward_returns_cache, "only, got a tuple", True, None),
+        (dense_forward_default_linear, r"dense_forward\(x, W, b\) has wrong values \(activation not given", False,
+         "documented default, ReLU"),
+        (dense_forward_float32, r"dense_forward\(x, W, b, 'relu'\) has wrong values", True, "float32"),
     ],
     checks.check_mlp_forward: [
         (mlp_forward_activation_on_output, r"mlp_forward\(x, layers\) has wrong values", True, "last layer is linear"),
         (mlp_forward_no_activation, r"mlp_forward\(x, layers\) has wrong values", True, "after every hidden layer"),
         (mlp_forward_skips_last_layer, r"mlp_forward\(x, layers\) has shape", True, "last layer is missing"),
         (mlp_forward_activation_first_only, r"mlp_forward\(x, layers\) has wrong values", True, "not only the first"),
+        (mlp_forward_default_linear, r"mlp_forward\(x, layers\) has wrong values \(layer sizes \[3, 4, 2\], activation not given",
+         False, "documented default, ReLU"),
+        (mlp_forward_float32, r"mlp_forward\(x, layers\) has wrong values", True, "float32"),
     ],
     checks.check_xor_network: [
         (xor_network_linear, "cannot separate XOR", True, None),
@@ -340,5 +425,6 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (collapse_linear_summed_biases, "b_c has wrong values", True, "multiplied by every later W"),
         (collapse_linear_no_bias, "b_c has wrong values", True, "do not vanish"),
         (collapse_linear_returns_w_only, "should return a tuple", True, None),
+        (collapse_linear_returns_the_layer, "W_c is the array W_0 of the layers itself", False, None),
     ],
 }

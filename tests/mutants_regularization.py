@@ -64,6 +64,30 @@ def stratified_split_drops_examples(y, val_fraction=0.2, test_fraction=0.2, rng=
     return train[:-1], val, test
 
 
+def stratified_split_range_of_classes(y, val_fraction=0.2, test_fraction=0.2, rng=None):
+    rng = np.random.default_rng(rng)
+    parts = ([], [], [])
+    for c in range(len(np.unique(y))):  # assumes the labels are 0…K−1
+        idx = rng.permutation(np.flatnonzero(y == c))
+        n_t, n_v = round(len(idx) * test_fraction), round(len(idx) * val_fraction)
+        parts[2].append(idx[:n_t]); parts[1].append(idx[n_t:n_t + n_v]); parts[0].append(idx[n_t + n_v:])
+    return tuple(np.concatenate(p) for p in parts)
+
+
+def stratified_split_python_lists(y, val_fraction=0.2, test_fraction=0.2, rng=None):
+    rng = np.random.default_rng(rng)
+    train, val, test = [], [], []
+    for c in np.unique(y):
+        idx = list(rng.permutation(np.flatnonzero(y == c)))
+        n_t, n_v = round(len(idx) * test_fraction), round(len(idx) * val_fraction)
+        test += idx[:n_t]; val += idx[n_t:n_t + n_v]; train += idx[n_t + n_v:]
+    return np.array(train), np.array(val), np.array(test)  # an empty list becomes a float64 array
+
+
+def stratified_split_other_defaults(y, val_fraction=0.1, test_fraction=0.1, rng=None):
+    return _split(y, val_fraction, test_fraction, np.random.default_rng(rng))
+
+
 # ----------------------------------------------------------------- penalties
 def l2_penalty_loop(params, lam):
     loss, grads = 0.0, {}
@@ -103,6 +127,28 @@ def l2_penalty_norm_not_squared(params, lam):
     return 0.5 * lam * math.sqrt(sum(float((v**2).sum()) for v in ws.values())), _l2(params, lam)[1]
 
 
+def l2_penalty_zeros_like(params, lam):
+    loss, grads = 0.0, {}
+    for k, v in params.items():
+        grads[k] = np.zeros_like(v)  # integer weights give an integer gradient array
+        if k.startswith("W"):
+            loss += 0.5 * lam * float((v**2).sum())
+            grads[k][...] = lam * v
+    return loss, grads
+
+
+def l2_penalty_float32(params, lam):
+    loss, grads = _l2(params, lam)
+    return loss, {k: g.astype(np.float32) for k, g in grads.items()}
+
+
+def l2_penalty_reuses_params_dict(params, lam):
+    loss, grads = _l2(params, lam)
+    for k in grads:
+        params[k] = grads[k]  # "grads = params" then filled in: the caller's dict now holds gradients
+    return loss, params
+
+
 def l2_penalty_gradient_only_for_weights(params, lam):
     loss, grads = _l2(params, lam)
     return loss, {k: g for k, g in grads.items() if k.startswith("W")}
@@ -134,6 +180,20 @@ def l1_penalty_sign_one_at_zero(params, lam):
 
 def l1_penalty_with_half(params, lam):
     return _l1(params, lam, half=True)
+
+
+def l1_penalty_zeros_like(params, lam):
+    loss, grads = _l1(params, lam)
+    out = {}
+    for k, v in params.items():
+        out[k] = np.zeros_like(v)
+        out[k][...] = grads[k]  # cut to integers for integer weights
+    return loss, out
+
+
+def l1_penalty_float32(params, lam):
+    loss, grads = _l1(params, lam)
+    return loss, {k: np.asarray(g, dtype=np.float32) for k, g in grads.items()}
 
 
 def l1_penalty_l2_gradient(params, lam):
@@ -183,6 +243,29 @@ def dropout_forward_other_draw(x, p=0.5, train=True, rng=None):
     return x * m / (1 - p), m / (1 - p)
 
 
+def dropout_forward_divides_at_p_one(x, p=0.5, train=True, rng=None):
+    if not train:
+        return x, np.ones(x.shape)
+    mask = (rng.random(x.shape) < 1 - p) / (1 - p)  # p = 1: 0/0
+    return x * mask, mask
+
+
+def dropout_forward_float32_mask(x, p=0.5, train=True, rng=None):
+    out, mask = _drop(x, p, train, rng)
+    return out, mask.astype(np.float32)
+
+
+def dropout_forward_zeros_like(x, p=0.5, train=True, rng=None):
+    if not train or p == 0:
+        return x * 1.0, np.ones(x.shape)
+    if p == 1:
+        return np.zeros(x.shape), np.zeros(x.shape)
+    keep = rng.random(x.shape) < 1 - p
+    out = np.zeros_like(x)  # integer pixels give an integer output
+    out[keep] = x[keep] / (1 - p)
+    return out, keep / (1 - p)
+
+
 def dropout_forward_unscaled_cache(x, p=0.5, train=True, rng=None):
     out, mask = _drop(x, p, train, rng)
     return out, (mask > 0).astype(float)
@@ -207,6 +290,107 @@ def dropout_backward_scaled_twice(dout, cache):
 
 def dropout_backward_mask_only(dout, cache):
     return cache
+
+
+def dropout_backward_recovers_p(dout, cache):
+    p = 1 - 1 / cache.max()  # all-zero mask (p = 1): 1/0
+    return dout * (cache > 0) / (1 - p)
+
+
+def dropout_backward_float32(dout, cache):
+    return (dout * cache).astype(np.float32)
+
+
+# ----------------------------------------------------------------- DropConnect
+def dropconnect_forward_einsum(x, w, b, p=0.5, train=True, rng=None):
+    rng = np.random.default_rng(rng)
+    if train and p > 0:
+        mask = np.where(rng.random(w.shape) < 1 - p, 1.0 / (1 - p), 0.0)
+    else:
+        mask = np.ones(w.shape)
+    return np.einsum("nd,dm->nm", x, w * mask) + b, (x, w, mask)
+
+
+def _connect(x, w, b, p, train, rng, *, scale=True, keep_is_p=False, eval_mask=False, cache_w=False):
+    keep = p if keep_is_p else 1 - p
+    if (train and p > 0) or eval_mask:
+        m = rng.random(w.shape) < keep
+        mask = m / keep if scale else m.astype(float)
+    else:
+        mask = np.ones(w.shape)
+    return x @ (w * mask) + b, (x, w * mask if cache_w else w, mask)
+
+
+def dropconnect_forward_no_rescale(x, w, b, p=0.5, train=True, rng=None):
+    return _connect(x, w, b, p, train, rng, scale=False)
+
+
+def dropconnect_forward_p_as_keep_probability(x, w, b, p=0.5, train=True, rng=None):
+    return _connect(x, w, b, p, train, rng, keep_is_p=True)
+
+
+def dropconnect_forward_masks_at_eval(x, w, b, p=0.5, train=True, rng=None):
+    return _connect(x, w, b, p, train, rng, eval_mask=True)
+
+
+def dropconnect_forward_caches_masked_weights(x, w, b, p=0.5, train=True, rng=None):
+    return _connect(x, w, b, p, train, rng, cache_w=True)
+
+
+def dropconnect_forward_drops_inputs(x, w, b, p=0.5, train=True, rng=None):
+    if not train or p == 0:
+        return x @ w + b, (x, w, np.ones(w.shape))
+    m = (rng.random(x.shape) < 1 - p) / (1 - p)  # dropout on the inputs
+    return (x * m) @ w + b, (x, w, np.ones(w.shape))
+
+
+def dropconnect_forward_mask_per_example(x, w, b, p=0.5, train=True, rng=None):
+    if not train or p == 0:
+        return x @ w + b, (x, w, np.ones(w.shape))
+    m = (rng.random((len(x),) + w.shape) < 1 - p) / (1 - p)  # the paper's per-example masks
+    return np.einsum("nd,ndm->nm", x, w * m) + b, (x, w, m.mean(axis=0))
+
+
+def dropconnect_forward_unscaled_cache(x, w, b, p=0.5, train=True, rng=None):
+    out, (x_, w_, mask) = _connect(x, w, b, p, train, rng)
+    return out, (x_, w_, (mask > 0).astype(float))
+
+
+def dropconnect_backward_loops(dout, cache):
+    x, w, mask = cache
+    dx, dw = np.zeros(x.shape), np.zeros(w.shape)
+    for n in range(len(x)):
+        dx[n] = (w * mask) @ dout[n]
+        dw += np.outer(x[n], dout[n]) * mask
+    return dx, dw, dout.sum(axis=0)
+
+
+def _connect_backward(dout, cache, *, mask_dw=True, mask_dx=True, unscaled=False, sum_db=True, transpose_dw=False):
+    x, w, mask = cache
+    m = (mask > 0).astype(float) if unscaled else mask
+    dx = dout @ (w * m if mask_dx else w).T
+    dw = x.T @ dout * (m if mask_dw else 1.0)
+    return dx, dw.T if transpose_dw else dw, dout.sum(axis=0) if sum_db else dout
+
+
+def dropconnect_backward_dw_unmasked(dout, cache):
+    return _connect_backward(dout, cache, mask_dw=False)
+
+
+def dropconnect_backward_dx_unmasked(dout, cache):
+    return _connect_backward(dout, cache, mask_dx=False)
+
+
+def dropconnect_backward_unscaled_mask(dout, cache):
+    return _connect_backward(dout, cache, unscaled=True)
+
+
+def dropconnect_backward_db_not_summed(dout, cache):
+    return _connect_backward(dout, cache, sum_db=False)
+
+
+def dropconnect_backward_dw_transposed(dout, cache):
+    return _connect_backward(dout, cache, transpose_dw=True)
 
 
 # ----------------------------------------------------------------- early stopping
@@ -313,6 +497,22 @@ class EarlyStoppingLessOrEqual(_Base):
         return self.bad >= self.patience
 
 
+class EarlyStoppingShallowCopy(_Base):
+    def step(self, val_loss, params):
+        if val_loss < self.best_loss - self.min_delta:
+            self.best_loss, self.best_epoch, self.bad = val_loss, self.epoch, 0
+            self.best_params = dict(params)  # a new dict holding the same arrays
+        else:
+            self.bad += 1
+        self.epoch += 1
+        return self.bad >= self.patience
+
+
+class EarlyStoppingOtherDefaultPatience(EarlyStoppingCounter):
+    def __init__(self, patience=3, min_delta=0.0):  # the default patience is 5
+        super().__init__(patience, min_delta)
+
+
 # ----------------------------------------------------------------- tables
 CORRECT: dict[Callable[..., None], list[Impl]] = {
     checks.check_stratified_split: [stratified_split_with_masks],
@@ -320,6 +520,8 @@ CORRECT: dict[Callable[..., None], list[Impl]] = {
     checks.check_l1_penalty: [l1_penalty_where],
     checks.check_dropout_forward: [dropout_forward_where],
     checks.check_dropout_backward: [dropout_backward_where],
+    checks.check_dropconnect_forward: [dropconnect_forward_einsum],
+    checks.check_dropconnect_backward: [dropconnect_backward_loops],
     checks.check_early_stopping: [EarlyStoppingCounter],
 }
 
@@ -329,6 +531,8 @@ REFERENCE: dict[Callable[..., None], Impl] = {
     checks.check_l1_penalty: ref.l1_penalty,
     checks.check_dropout_forward: ref.dropout_forward,
     checks.check_dropout_backward: ref.dropout_backward,
+    checks.check_dropconnect_forward: ref.dropconnect_forward,
+    checks.check_dropconnect_backward: ref.dropconnect_backward,
     checks.check_early_stopping: ref.EarlyStopping,
 }
 
@@ -339,6 +543,9 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (stratified_split_never_shuffles, "different seeds gave the same split", True, "shuffle each class's indices with rng"),
         (stratified_split_overlapping, "overlap", True, None),
         (stratified_split_drops_examples, "exactly once", True, None),
+        (stratified_split_range_of_classes, "no example of class 3", False, r"np\.unique\(y\)"),
+        (stratified_split_python_lists, "integer indices, dtype float64", False, "empty part"),
+        (stratified_split_other_defaults, "val_idx holds", False, "defaults are val_fraction=0.2"),
     ],
     checks.check_l2_penalty: [
         (l2_penalty_includes_biases, "l2_penalty's penalty is", True, "not penalized"),
@@ -346,6 +553,9 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (l2_penalty_double_gradient, r"grads\['W1'\] has wrong values", True, "not 2λW"),
         (l2_penalty_norm_not_squared, "l2_penalty's penalty is", True, "square the weights"),
         (l2_penalty_gradient_only_for_weights, "zero gradient for the unpenalized", True, None),
+        (l2_penalty_zeros_like, r"grads\['W1'\] has wrong values \(integer weights", False, "cut to whole numbers"),
+        (l2_penalty_float32, r"grads\['W1'\] has dtype float32", True, "float32"),
+        (l2_penalty_reuses_params_dict, "changed|replaced", True, None),
     ],
     checks.check_l1_penalty: [
         (l1_penalty_includes_biases, "l1_penalty's penalty is", True, "not penalized"),
@@ -353,6 +563,8 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (l1_penalty_sign_one_at_zero, r"grads\['W1'\] has wrong values", False, "subgradient 0"),
         (l1_penalty_with_half, "l1_penalty's penalty is", True, "L1 has no ½"),
         (l1_penalty_l2_gradient, r"grads\['W1'\] has wrong values", True, "L2 gradient"),
+        (l1_penalty_zeros_like, r"grads\['W1'\] has wrong values \(integer weights", False, "cut to whole numbers"),
+        (l1_penalty_float32, r"grads\['W1'\] has dtype float32", True, "float32"),
     ],
     checks.check_dropout_forward: [
         (dropout_forward_no_rescale, "dropout_forward's out has wrong values", True, r"1/\(1 − p\)"),
@@ -361,12 +573,33 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (dropout_forward_drops_at_eval, "dropout_forward's out has wrong values", True, "eval mode"),
         (dropout_forward_other_draw, "dropout_forward's out has wrong values", True, "in one call"),
         (dropout_forward_unscaled_cache, r"dropout_forward's cache \(the scaled mask\) has wrong values", True, r"scaled\* mask"),
+        (dropout_forward_divides_at_p_one, "raised (FloatingPointError|ZeroDivisionError)", False, "divides by zero"),
+        (dropout_forward_float32_mask, r"cache \(the scaled mask\) has dtype float32", True, "float32"),
+        (dropout_forward_zeros_like, "out has wrong values \\(integer x", False, "cut to whole numbers"),
     ],
     checks.check_dropout_backward: [
         (dropout_backward_unscaled, "dx has wrong values", True, "scale the gradient"),
         (dropout_backward_identity, "dx has wrong values", True, "no gradient"),
         (dropout_backward_scaled_twice, "dx has wrong values", True, "do not divide again"),
         (dropout_backward_mask_only, "dx has wrong values", True, "chain rule"),
+        (dropout_backward_recovers_p, "raised (FloatingPointError|ZeroDivisionError)", False, "recovering p"),
+        (dropout_backward_float32, "dx has dtype float32", True, "float32"),
+    ],
+    checks.check_dropconnect_forward: [
+        (dropconnect_forward_no_rescale, "dropconnect_forward's out has wrong values", True, r"scale the kept weights"),
+        (dropconnect_forward_p_as_keep_probability, "out has wrong values", True, "DROPPING"),
+        (dropconnect_forward_drops_inputs, "out has wrong values", True, "drops input units"),
+        (dropconnect_forward_mask_per_example, "out has wrong values", True, "one mask per call"),
+        (dropconnect_forward_masks_at_eval, "out has wrong values", True, "eval mode"),
+        (dropconnect_forward_unscaled_cache, "the cache's mask has wrong values", True, r"\*scaled\* mask"),
+        (dropconnect_forward_caches_masked_weights, "the cache's w should be the w you were given", True, None),
+    ],
+    checks.check_dropconnect_backward: [
+        (dropconnect_backward_dw_unmasked, "dw has wrong values", True, "dropped weight gets no gradient"),
+        (dropconnect_backward_dx_unmasked, "dx has wrong values", True, "weights that were used"),
+        (dropconnect_backward_unscaled_mask, "dw has wrong values", True, r"scaled by 1/\(1 − p\)"),
+        (dropconnect_backward_db_not_summed, "db has shape", True, "summed over the batch"),
+        (dropconnect_backward_dw_transposed, "dw has shape", True, "w's shape"),
     ],
     checks.check_early_stopping: [
         (EarlyStoppingKeepsLastWeights, r"best_params\['W'\] has wrong values", True, "LAST weights"),
@@ -376,6 +609,8 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (EarlyStoppingNeverResets, "step returned True, expected False", True, "restarts the count"),
         (EarlyStoppingIgnoresMinDelta, "best_loss", False, None),
         (EarlyStoppingLessOrEqual, "best_epoch", False, None),
+        (EarlyStoppingShallowCopy, r"best_params\['W'\] has wrong values", True, "LAST weights"),
+        (EarlyStoppingOtherDefaultPatience, "step returned True, expected False", False, "patience 5"),
     ],
 }
 
@@ -423,6 +658,23 @@ def random_shift_excludes_upper_bound(x, max_shift=2, rng=None):
                        np.zeros((len(x), 2), dtype=int))
 
 
+def random_shift_float_output(x, max_shift=2, rng=None):
+    shifts = rng.integers(-max_shift, max_shift + 1, size=(len(x), 2))
+    return _shift_with(x, shifts).astype(np.float64)  # like np.zeros(x.shape): uint8 images become floats
+
+
+def random_shift_minus_zero_slice(x, max_shift=2, rng=None):
+    out = np.zeros_like(x)
+
+    def cut(d):  # (source, destination) along one axis; for d = 0, slice(0, -0) is empty
+        return (slice(0, -d), slice(d, None)) if d >= 0 else (slice(-d, None), slice(0, d))
+
+    for i, (dy, dx) in enumerate(rng.integers(-max_shift, max_shift + 1, size=(len(x), 2))):
+        (sy, ty), (sx, tx) = cut(int(dy)), cut(int(dx))
+        out[i][:, ty, tx] = x[i][:, sy, sx]
+    return out
+
+
 def random_shift_in_place(x, max_shift=2, rng=None):
     out = _shift_with(x, rng.integers(-max_shift, max_shift + 1, size=(len(x), 2)))
     x[...] = out
@@ -459,6 +711,23 @@ def random_search_points_exponent_in_e(ranges, n, rng=None, log=None):
     return np.where(log, np.exp(u), u)
 
 
+def random_search_points_integer_bounds(ranges, n, rng=None, log=None):
+    log = [False] * len(ranges) if log is None else list(log)
+    lo, hi = np.array(ranges).T.copy()  # integer bounds give integer arrays
+    for k, g in enumerate(log):
+        if g:
+            lo[k], hi[k] = np.log10(lo[k]), np.log10(hi[k])  # cut to whole numbers
+    u = rng.uniform(lo, hi, size=(n, len(ranges)))
+    return np.where(log, 10.0**u, u)
+
+
+def random_search_points_requires_log(ranges, n, rng=None, log=None):
+    lo = np.array([np.log10(a) if g else a for (a, _), g in zip(ranges, log)])  # log=None: TypeError
+    hi = np.array([np.log10(b) if g else b for (_, b), g in zip(ranges, log)])
+    u = rng.uniform(lo, hi, size=(n, len(ranges)))
+    return np.where(log, 10.0**u, u)
+
+
 def random_search_points_grid(ranges, n, rng=None, log=None):
     k = max(int(round(n ** (1 / len(ranges)))), 1)
     pts = _grid(ranges, k, log)
@@ -482,10 +751,14 @@ MUTANTS[checks.check_random_shift] = [
     (random_shift_one_shift_per_batch, "random_shift's output has wrong values", True, "its own shift"),
     (random_shift_excludes_upper_bound, "random_shift's output has wrong values", True, "excludes its upper bound"),
     (random_shift_in_place, "in place", True, None),
+    (random_shift_float_output, "dtype float64, expected uint8", False, "keeps the images' dtype"),
+    (random_shift_minus_zero_slice, None, True, None),
 ]
 MUTANTS[checks.check_random_search_points] = [
     (random_search_points_ignores_log, "the sampled points has wrong values", True, "log axes"),
     (random_search_points_axis_by_axis, "the sampled points has wrong values", True, "one call"),
     (random_search_points_exponent_in_e, "the sampled points has wrong values", True, r"10\*\*u"),
     (random_search_points_grid, "wrong values", True, None),
+    (random_search_points_integer_bounds, "the sampled points has wrong values", False, r"dtype=float"),
+    (random_search_points_requires_log, None, False, None),
 ]

@@ -63,3 +63,22 @@ def test_messages_name_the_expression():
     with pytest.raises(CheckFailure) as info:
         checks.check_value_backward(MUTANTS[checks.check_value_backward][0][0])
     assert "f = x·y + x" in str(info.value)
+
+
+def test_operations_are_checked_before_backward_is_written():
+    """01's text builds one operation at a time: check_value_ops must not need the student's backward()."""
+    from mutants_autodiff import MicroValue
+
+    class Value(MicroValue):
+        def backward(self):
+            raise NotImplementedError("Replace this line with your solution.")
+
+    checks.check_value_ops(Value, hidden=True)
+    with pytest.raises(NotImplementedError):
+        checks.check_value_backward(Value)
+
+
+def test_a_differently_built_engine_is_driven_by_its_own_backward():
+    from mutants_autodiff import LocalGradValue
+
+    checks.check_value_ops(LocalGradValue, hidden=True)  # no _prev/_backward: its backward() is used

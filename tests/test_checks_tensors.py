@@ -61,3 +61,51 @@ def test_messages_name_the_lecture_numbers():
     with pytest.raises(CheckFailure) as info:
         checks.check_tensor_bytes(MUTANTS[checks.check_tensor_bytes][0][0])
     assert "shape (55000, 784), dtype float32" in str(info.value)
+
+
+def _notebook_function(source: str, cell: str, namespace: dict):
+    """Define a function as a notebook cell does: its own file name, registered in linecache, module __main__."""
+    import linecache
+
+    linecache.cache[cell] = (len(source), None, source.splitlines(True), cell)
+    exec(compile(source, cell, "exec"), namespace)
+
+
+def test_loop_ban_follows_a_helper_defined_in_another_notebook_cell():
+    namespace = {"np": np, "__name__": "__main__"}
+    _notebook_function("def all_rows(A, B):\n"
+                       "    rows = []\n"
+                       "    for a in A:\n"
+                       "        rows.append(np.sqrt(((a - B) ** 2).sum(axis=1)))\n"
+                       "    return rows\n", "<cell-1>", namespace)
+    _notebook_function("def pairwise_distances(A, B):\n"
+                       "    return np.array(all_rows(A, B)).reshape(len(A), len(B))\n", "<cell-2>", namespace)
+    with pytest.raises(CheckFailure, match="uses a for loop in your function all_rows"):
+        checks.check_pairwise_distances(namespace["pairwise_distances"])
+    namespace2 = {"np": np, "__name__": "__main__"}
+    _notebook_function("def helper(A, B):\n    return np.sqrt(((A[:, None] - B[None]) ** 2).sum(-1))\n", "<cell-3>",
+                       namespace2)
+    _notebook_function("def pairwise_distances(A, B):\n    return helper(A, B)\n", "<cell-4>", namespace2)
+    checks.check_pairwise_distances(namespace2["pairwise_distances"], hidden=True)  # a loop-free helper is fine
+
+
+def test_loop_ban_leaves_numpy_reductions_alone():
+    def pairwise_distances(A, B):
+        return np.sqrt(np.add.reduce((A[:, None, :] - B[None, :, :]) ** 2, axis=-1))
+
+    checks.check_pairwise_distances(pairwise_distances, hidden=True)
+
+
+def test_counting_lines_restores_the_callers_tracer():
+    import sys
+
+    def tracer(frame, event, arg):
+        return None
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        checks.check_pairwise_distances(CORRECT[checks.check_pairwise_distances][0])
+        assert sys.gettrace() is tracer
+    finally:
+        sys.settrace(previous)

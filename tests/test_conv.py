@@ -76,6 +76,18 @@ def test_output_size_errors_and_same_padding() -> None:
                 assert (size + before + after - k) // s + 1 == C.same_output_size(size, s)
 
 
+def test_param_count_with_same_padding() -> None:
+    """Unshared counts follow SAME's output size ⌈size/stride⌉ (the explicit padding it adds gives the same)."""
+    for h, w, k, s in [(32, 32, 8, 2), (7, 5, 2, 1), (9, 4, 3, 3), (1, 6, 4, 2)]:
+        got = C.conv_param_count(h, w, 3, 4, k, s, "same", shared=False)
+        (bh, ah), (bw, aw) = C.same_padding(h, k, s), C.same_padding(w, k, s)
+        oh, ow = (h + bh + ah - k) // s + 1, (w + bw + aw - k) // s + 1
+        assert got == oh * ow * 4 * (k * k * 3 + 1) == C.same_output_size(h, s) * C.same_output_size(w, s) * 4 * (k * k * 3 + 1)
+        assert C.conv_param_count(h, w, 3, 4, k, s, "same") == 4 * (k * k * 3 + 1)  # sharing: no dependence
+    with pytest.raises(ValueError, match="same"):
+        C.conv_param_count(8, 8, 1, 1, 3, pad="valid", shared=False)
+
+
 @pytest.mark.parametrize("padding", ["SAME"])
 def test_same_output_size_matches_torch_same_for_stride_1(padding) -> None:
     x = torch.zeros(1, 1, 7, 6, dtype=torch.float64)

@@ -244,6 +244,18 @@ def test_char_lm_learns_below_the_unigram_baseline() -> None:
     assert again.train_loss == again2.train_loss
 
 
+def test_char_lm_trains_a_model_it_is_given() -> None:
+    """train_char_lm(model=...) trains that module (a student's own) exactly as it trains its own CharLM."""
+    config = charlm.LMConfig(embed_dim=8, hidden_size=16, steps=4, batch_size=4, seq_len=8)
+    corpus = char_corpus()
+    own = charlm.train_char_lm(corpus, config, device="cpu", seed=2)
+    torch.manual_seed(2)
+    given = charlm.CharLM(len(corpus.vocab), 8, 16)
+    result = charlm.train_char_lm(corpus, config, device="cpu", seed=2, model=given)
+    assert result.model is given
+    assert result.train_loss == own.train_loss and result.val_loss == own.val_loss
+
+
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
 def test_char_lm_twin_layers_train_like_torchs(device: torch.device, cell: str) -> None:
     """With the course's recurrent layers the model computes the same losses, step for step.

@@ -48,8 +48,9 @@ def test_import_dlcourse_imports_no_heavy_library():
     assert out.strip() == "", f"imported at start-up: {out.strip()}"
 
 
-# Upper bounds allowed only where a documented bug forces one (see the comment in pyproject.toml).
-UPPER_BOUND_EXCEPTIONS = {"ipykernel"}
+# Upper bounds allowed only where a documented bug forces one (with a comment in pyproject.toml
+# that says which); none does today.
+UPPER_BOUND_EXCEPTIONS: set[str] = set()
 
 
 def test_dependencies_have_lower_bounds_only():

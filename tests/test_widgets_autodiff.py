@@ -92,6 +92,25 @@ def test_viewer_builds_headless_and_recomputes_on_slider_change():
         aw.graph_viewer("nope")
 
 
+def test_neuron_sliders_reach_what_the_notebook_asks_for():
+    """01's text asks for b = 10 (z = 4, a saturated tanh) from the default 6.88."""
+    import ipywidgets
+
+    box = aw.graph_viewer("neuron")
+    stack, sliders = [box], {}
+    while stack:
+        w = stack.pop()
+        stack.extend(getattr(w, "children", ()))
+        if isinstance(w, ipywidgets.FloatSlider):
+            sliders[w.description] = w
+    assert sliders["b"].min <= -10 and sliders["b"].max >= 10
+    sliders["b"].value = 10.0
+    assert sliders["b"].value == 10.0  # not clipped by the slider
+    out, _ = aw.build_preset("neuron", {"b": 10.0})
+    assert abs(out.data - math.tanh(4.0)) < 1e-12  # z = 2·(−3) + 0·1 + 10 = 4
+    assert all(s.min <= -4 and s.max >= 4 for s in sliders.values())
+
+
 def test_import_stays_light():
     code = textwrap.dedent(
         """

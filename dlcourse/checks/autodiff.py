@@ -1,15 +1,19 @@
 """Checks for lecture 01-autodiff: the scalar ``Value`` engine, central differences, the two-layer graph.
 
 The ``Value`` checks take the student's *class*: ``check_value_ops(Value)`` and
-``check_value_backward(Value)``. They build small expressions with it, call ``backward()`` and
+``check_value_backward(Value)``. They build small expressions with it, run the backward pass and
 read ``data`` and ``grad``; the whole build-and-backward runs under the anti-shortcut guard, so
-a class that borrows from (or subclasses) ``dlcourse.ref.Value`` is caught. Expected values come
+a class that borrows from (or subclasses) ``dlcourse.ref.Value`` is caught. ``check_value_ops``
+drives the backward pass itself (each node's ``_backward`` in reverse topological order of
+``_prev``), so the operations can be checked one at a time before ``backward()`` is written, as
+the notebook builds them; ``check_value_backward`` calls the student's ``backward()``. Expected values come
 from :class:`dlcourse.ref.Value` on the same expressions; the diagnoses come from replaying the
 expression on small engines in this module with one known mistake switched on.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +22,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_scalar
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_equal, expect_scalar
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.gradients import (
@@ -202,22 +206,78 @@ def _as_number(x: Any, what: str, case: str) -> float:
     return float(x)
 
 
-def _run(Value: Any, build: Build, xs: tuple[float, ...], case: str) -> tuple[float, dict[str, float]]:
-    """Build the expression with the student's class under the guard, run backward, read data and grads."""
+def _follows_the_given_structure(out: Any) -> bool:
+    """Whether every node reachable from ``out`` has the ``_prev`` and ``_backward`` of the given ``__init__``."""
+    stack, seen = [out], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        prev = getattr(node, "_prev", None)
+        if not callable(getattr(node, "_backward", None)) or not isinstance(prev, (tuple, list, set, frozenset)):
+            return False
+        stack.extend(prev)
+    return True
 
-    def run() -> tuple[Any, Any, dict[str, Any]]:
+
+def _backward_by_the_check(out: Any) -> None:
+    """The check's own ``backward()``: seed 1, then each node's ``_backward`` in reverse topological order.
+
+    Iterative (no recursion limit) and by identity (a student's class may define ``__eq__``).
+    """
+    order: list[Any] = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(out, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in node._prev if id(child) not in seen)
+    out.grad = 1.0
+    for node in reversed(order):
+        node._backward()
+
+
+def _run(Value: Any, build: Build, xs: tuple[float, ...], case: str,
+         own_backward: bool = True) -> tuple[float, dict[str, float]]:
+    """Build the expression with the student's class under the guard, run backward, read data and grads.
+
+    With ``own_backward=False`` the check runs the backward pass itself (see
+    :func:`_backward_by_the_check`) when the class has the given ``_prev``/``_backward`` structure,
+    so that only the operations are tested; a class built differently is driven by its own
+    ``backward()``.
+    """
+
+    def run() -> tuple[Any, Any, dict[str, Any], list[Any], list[Any]]:
         leaves = [Value(x) for x in xs]
         out, nodes = build(Value, *leaves)
         before = {name: getattr(node, "grad", None) for name, node in nodes.items()}
-        out.backward()
-        return out, before, nodes
+        data_before = [getattr(leaf, "data", None) for leaf in leaves]
+        if not own_backward and _follows_the_given_structure(out):
+            _backward_by_the_check(out)
+        else:
+            out.backward()
+        return out, before, nodes, leaves, data_before
 
     if not isinstance(Value, type):
         raise CheckFailure(f"pass the class itself (e.g. check_value_ops(Value)), got a {type(Value).__name__}.")
-    out, before, nodes = call_student(run, name="Value")
+    out, before, nodes, leaves, data_before = call_student(run, name="Value")
     if not isinstance(out, Value):
         raise CheckFailure(f"the result of `{case}` should be a new Value, got a {type(out).__name__}: every "
                            f"operation returns a Value that remembers its inputs.")
+    if not own_backward:  # one operation: its result is a new node, its inputs stay as they were
+        names = list(nodes)
+        for k, leaf in enumerate(leaves):
+            label = names[k] if k < len(names) else f"input #{k + 1}"
+            if out is leaf or data_before[k] != xs[k]:
+                raise CheckFailure(
+                    f"`{case}` changed its input {label} (it {'returned it' if out is leaf else 'changed its data'}) "
+                    f"(inputs {xs}). Every operation builds a new Value for its result and leaves its inputs as "
+                    f"they were: other nodes of the graph still use them, with their old values.")
     for name, g in before.items():
         if g is None:
             raise CheckFailure(f"a Value needs a `grad` attribute (starting at 0.0); {name} has none ({case}).")
@@ -296,6 +356,18 @@ def _op_cases(hidden: bool) -> list[tuple[str, Build, tuple[float, ...], list[tu
             ("3 - x", lambda V, x: (3 - x, leaves("x")(x)), (0.25,), []),
             ("-x", lambda V, x: (-x, leaves("x")(x)), (0.25,), []),
             ("1 / x", lambda V, x: (1 / x, leaves("x")(x)), (0.4,), []),
+            # a power at base 0, where n·xⁿ⁻¹ must not be computed as n·xⁿ/x
+            ("x ** 2 at x = 0", lambda V, x: (x**2, leaves("x")(x)), (0.0,), []),
+            ("x ** 1 at x = 0", lambda V, x: (x**1, leaves("x")(x)), (0.0,), []),
+            ("x ** 3 at x = 0", lambda V, x: (x**3, leaves("x")(x)), (0.0,), []),
+            # exact zeros: a product with a zero factor, tanh and exp at 0
+            ("x * y with y = 0", lambda V, x, y: (x * y, leaves("x", "y")(x, y)), (1.5, 0.0), []),
+            ("x.tanh() at x = 0", lambda V, x: (x.tanh(), leaves("x")(x)), (0.0,), []),
+            ("x.exp() at x = 0", lambda V, x: (x.exp(), leaves("x")(x)), (0.0,), []),
+            # integers: Value(3), and an int constant
+            ("x * y with integer data, Value(3) * Value(-2)", lambda V, x, y: (x * y, leaves("x", "y")(x, y)),
+             (3, -2), []),
+            ("x + 2 with integer data, Value(5) + 2", lambda V, x: (x + 2, leaves("x")(x)), (5,), []),
         ]
     return cases
 
@@ -304,15 +376,17 @@ def _op_cases(hidden: bool) -> list[tuple[str, Build, tuple[float, ...], list[tu
 def check_value_ops(Value: type, hidden: bool = False) -> None:
     """Check each operation of the student's ``Value`` class: its result and its local derivative.
 
-    Every case builds one operation on fresh leaves, e.g. ``Value(2.0) * Value(-3.0)``, calls
-    ``backward()`` on the result and compares ``data`` and every leaf's ``grad`` with
-    :class:`dlcourse.ref.Value`.
+    Every case builds one operation on fresh leaves, e.g. ``Value(2.0) * Value(-3.0)``, sets the
+    result's ``grad`` to 1 and runs the new nodes' ``_backward`` closures itself (not the
+    student's ``backward()``, which this exercise writes later), then compares ``data`` and every
+    leaf's ``grad`` with :class:`dlcourse.ref.Value`. A class without the given ``_prev`` and
+    ``_backward`` attributes is driven by its own ``backward()`` instead.
     """
     cases = _op_cases(hidden)
     run = CheckRun("Value operations", hidden)
     for case, build, xs, wrong in run.cases(cases):
         with run.case():
-            data, grads = _run(Value, build, xs, case)
+            data, grads = _run(Value, build, xs, case, own_backward=False)
             e_data, _ = _expected(build, xs)
             expect_scalar(data, e_data, what=f"({case}).data", case=f"inputs {xs}", rtol=1e-12, atol=1e-12)
             extra = [(f(*xs), hint) for f, hint in wrong]
@@ -355,6 +429,13 @@ def _graph_cases(hidden: bool) -> list[tuple[str, Build, tuple[float, ...]]]:
             cases.append((f"random expression #{k + 1} ({n_leaves} inputs, shared subexpressions)",
                           _random_build(seed, n_leaves), tuple(float(v) for v in rng.uniform(-1, 1, n_leaves))))
         cases.append(("a chain of 300 operations", _chain, (0.1,)))
+        cases += [
+            ("f = x²·y + y at x = 0 (a power at base 0, a zero factor)",
+             lambda V, x, y: (x**2 * y + y, {"x": x, "y": y}), (0.0, 1.7)),
+            ("f = tanh(x·y) at x = 0, y = 0 (every product is 0)",
+             lambda V, x, y: ((x * y).tanh(), {"x": x, "y": y}), (0.0, 0.0)),
+            ("f = x (the output is the input itself)", lambda V, x: (x, {"x": x}), (0.8,)),
+        ]
     return cases
 
 
@@ -430,8 +511,16 @@ def _expect_consistent_with_own_forward(Value: Any, build: Build, xs: tuple[floa
 # --------------------------------------------------------------------------- numerical partials
 
 
+# The exercise's documented default step is the reference's (1e-5, where truncation and rounding balance).
+DEFAULT_STEP: float = inspect.signature(ref.numerical_partials).parameters["h"].default
+
+
 def _f_product(a: float, b: float) -> float:
     return a * b + math.sin(a)
+
+
+def _f_abs(x: float) -> float:
+    return abs(x)
 
 
 def _f_cubic(x: float) -> float:
@@ -444,7 +533,7 @@ def _f_three(a: float, b: float, c: float) -> float:
 
 @exercise("numerical_partials")
 def check_numerical_partials(numerical_partials: Callable[..., Any], hidden: bool = False) -> None:
-    """Check ``numerical_partials(f, xs, h=1e-6) -> (n,) array`` of central differences."""
+    """Check ``numerical_partials(f, xs, h=1e-5) -> (n,) array`` of central differences."""
     cases: list[tuple[str, Callable[..., float], Any, float | None]] = [
         ("f(a, b) = a·b + sin a at (1, 2)", _f_product, [1.0, 2.0], None),
         ("f(x) = x³ at x = 2", _f_cubic, [2.0], None),
@@ -458,6 +547,10 @@ def check_numerical_partials(numerical_partials: Callable[..., Any], hidden: boo
             ("f(x) = x³ at x = −1.5 with h = 1e-3", _f_cubic, [-1.5], 1e-3),
             ("f of five inputs", lambda *v: float(np.tanh(np.dot(v, np.arange(1, 6)) / 10)) + v[0] * v[4],
              list(rng.uniform(-1, 1, 5)), None),
+            ("an integer point [1, 2] (Python ints)", _f_product, [1, 2], None),
+            ("an integer point given as a NumPy int array", _f_three, np.array([1, 0, -1]), 1e-4),
+            ("a point read with a stride (a non-contiguous array)", _f_three, np.linspace(-1, 1, 6)[::2], None),
+            ("f(x) = |x| at its kink x = 0", _f_abs, [0.0], None),
         ]
     run = CheckRun("numerical_partials", hidden)
     for case, f, xs, h in run.cases(cases):
@@ -467,7 +560,7 @@ def check_numerical_partials(numerical_partials: Callable[..., Any], hidden: boo
             got = call_student(numerical_partials, *args, name="numerical_partials")
             if isinstance(got, (list, tuple)):
                 got = np.asarray(got, dtype=np.float64)
-            step = 1e-6 if h is None else h
+            step = DEFAULT_STEP if h is None else h
             expected = ref.numerical_partials(f, list(original), step)
             n = len(original)
             point = list(original)
@@ -488,8 +581,12 @@ def check_numerical_partials(numerical_partials: Callable[..., Any], hidden: boo
                         "central difference (f(x+h) − f(x−h))/(2h), accurate to O(h²)."),
                 Mistake(2 * expected, "divide by 2h: the two evaluation points are 2h apart."),
                 Mistake(np.full(n, everything), "move one input at a time: ∂f/∂x_i changes x_i only, keeping the others fixed."),
-                Mistake(ref.numerical_partials(f, list(original), 1e-6), "use the step h that was passed in."),
-            ])
+                Mistake(ref.numerical_partials(f, list(original), DEFAULT_STEP), "use the step h that was passed in."),
+            ], hint="the point holds integers: if you copied it with np.array(xs), that is an integer array, "
+                    "where x[i] += h is rounded back to an integer; copy it as floats, np.array(xs, dtype=float)."
+               if np.asarray(xs).dtype.kind in "iu" else "")
+            expect_equal(got.dtype, np.dtype(np.float64), what="the dtype of numerical_partials' result", case=case,
+                         show=str, hint="return float64 numbers, e.g. fill np.zeros(n).")
     run.passed()
 
 
@@ -511,6 +608,18 @@ def _graph_inputs(hidden: bool) -> list[tuple[str, tuple[np.ndarray, ...], np.nd
         a = rng.standard_normal(c)
         dy = rng.standard_normal((n, c))
         out.append((f"N={n}, D={d}, H={h}, C={c}", (x, W, b, V, a), dy))
+    if hidden:
+        # transposed and strided arrays: x and W stored column by column, dy read with a stride
+        params = (rng.standard_normal((3, 4)).T, rng.standard_normal((3, 5)).T, rng.standard_normal(5),
+                  rng.standard_normal((2, 5)), rng.standard_normal(2))
+        out.append(("N=4, D=3, H=5, C=2, x and W transposed arrays, dy strided", params,
+                    rng.standard_normal((8, 2))[::2]))
+        # exact zeros: z = 0 everywhere (tanh'(0) = 1) and a zero upstream gradient for one example
+        zero_x, zero_b = np.zeros((3, 2)), np.zeros(4)
+        dy = rng.standard_normal((3, 2))
+        dy[1] = 0.0
+        out.append(("N=3, D=2, H=4, C=2, x = 0 and b = 0 (z = 0), dy = 0 for one example",
+                    (zero_x, rng.standard_normal((4, 2)), zero_b, rng.standard_normal((2, 4)), rng.standard_normal(2)), dy))
     return out
 
 
@@ -555,6 +664,9 @@ def check_two_layer_graph_backward(two_layer_graph_backward: Callable[..., Any],
                 *(Mistake(g @ W, hint) for g, hint in tanh_hints),
                 Mistake(dz @ W / len(x), "do not divide by N: the upstream gradient dy already carries any averaging."),
             ])
+            for label, grad in zip(("dx", "dW", "db", "dV", "da"), (dx, dW, db, dV, da)):
+                expect_equal(grad.dtype, np.dtype(np.float64), what=f"the dtype of {label}", case=case, show=str,
+                             hint="float64 in, float64 out: do not convert the gradients.")
             if hidden:
                 expect_backward_matches_finite_differences(
                     "two_layer_graph_backward", lambda *p: ref.two_layer_graph_forward(*p)[0],

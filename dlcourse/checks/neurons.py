@@ -2,7 +2,10 @@
 
 Each ``check_*`` takes the student's function and ``hidden``; public cases are small and fixed
 (the lecture's perceptron example among them), hidden ones add random shapes, extreme inputs and
-edge cases. Expected values come from :mod:`dlcourse.ref` at check time.
+edge cases: integer, transposed and strided inputs, exact zeros, a batch of one, the documented
+default activation, α = 0 for ELU, a one-layer stack for the collapse. Every array result must be
+float64 (integer input included) and a new array. Expected values come from :mod:`dlcourse.ref`
+at check time.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import CheckRun, Mistake, expect_array, format_pair, passed
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_equal, format_pair, passed
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.gradients import GRAD_TOL
@@ -33,6 +36,39 @@ __all__ = [
 SALT = 20_402  # this lecture's hidden cases: see dlcourse.checks.cases.case_rng
 
 
+# The two helpers below are shared with lecture 03's checks (dlcourse.checks.losses); being about any
+# array result, they belong in dlcourse.checks.compare, where they can move.
+
+
+def precision_mistakes(expected: np.ndarray, inputs: tuple[Any, ...]) -> list[Mistake]:
+    """Two ways of losing float64: a float32 result, and floats stored in an integer array.
+
+    The second is offered only when an input is an integer array (np.empty_like(z) then copies z's
+    integer dtype, and every value assigned into it is truncated).
+    """
+    hint = integer_input_hint(inputs)
+    return [
+        Mistake(expected.astype(np.float32), "the result was converted to float32: keep float64 (NumPy's default).",
+                name="float32"),
+        Mistake(np.trunc(expected).astype(np.int64) if hint else None, hint, name="integer array"),
+    ]
+
+
+def integer_input_hint(inputs: tuple[Any, ...]) -> str:
+    """What to say when a result is wrong on integer input (also as an observation, when no mistake matches)."""
+    if not any(isinstance(a, np.ndarray) and a.dtype.kind in "iu" for a in inputs):
+        return ""
+    return ("for integer input the result must still hold floats: an array made like the input "
+            "(np.empty_like, np.zeros_like) is an integer array, which truncates every value stored in it; "
+            "create it with a float dtype (np.empty(z.shape), or dtype=float).")
+
+
+def expect_float64(got: Any, what: str, case: str) -> None:
+    """float64 in (or integers in), float64 out."""
+    expect_equal(got.dtype, np.dtype(np.float64), what=f"the dtype of {what}", case=case, show=str,
+                 hint="compute and return float64, NumPy's default; do not convert the result.")
+
+
 # --------------------------------------------------------------------------- sigmoid
 
 _SIGMOID_HINT = ("e^{−z} overflows for z = −1000 (and e^{z} for z = +1000). Use e^{−|z|}, which is always "
@@ -49,6 +85,10 @@ def _sigmoid_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray]]:
         yield "z of shape (2, 3, 2)", 5 * rng.standard_normal((2, 3, 2))
         yield "z of shape (1,)", np.array([-745.5])
         yield "huge |z| of shape (4, 5)", 1e4 * rng.standard_normal((4, 5))
+        yield "integer z = [[−3, 0, 2], [40, −1, 7]]", np.array([[-3, 0, 2], [40, -1, 7]])
+        yield "z transposed (a (4, 3) array's .T)", (3 * rng.standard_normal((4, 3))).T
+        yield "z read with a stride (a non-contiguous view)", (4 * rng.standard_normal(12))[::3]
+        yield "a 0-d array z = 0.7 (shape ())", np.array(0.7)
 
 
 @exercise("sigmoid")
@@ -65,9 +105,11 @@ def check_sigmoid(sigmoid: Callable[..., Any], hidden: bool = False) -> None:
                     Mistake(np.tanh(z), "that is tanh; σ(z) = 1/(1 + e^{−z}) lies in (0, 1)."),
                     Mistake(np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))),
                             "for z ≥ 0 use 1/(1 + e^{−|z|}); e^{−|z|}/(1 + e^{−|z|}) is σ(−|z|)."),
+                    *precision_mistakes(expected, (z,)),
                 ]
             expect_array(got, expected, what="sigmoid(z)", case=case, rtol=1e-9, atol=1e-12,
                          mistakes=mistakes, nonfinite_hint=_SIGMOID_HINT)
+            expect_float64(got, "sigmoid(z)", case)
     run.passed()
 
 
@@ -87,6 +129,13 @@ def _elu_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, float, np.ndarra
         yield f"x of shape {shape}, α = {alpha}", x, alpha, rng.standard_normal(shape)
     x = np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0])
     yield "extreme x = [−1000, −30, 0, 30, 1000], α = 0.5", x, 0.5, rng.standard_normal(5)
+    if hidden:
+        x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        yield "α = 0 (ELU′ is 0 for x ≤ 0), x = [−2, −0.5, 0, 0.5, 2]", x, 0.0, rng.standard_normal(5)
+        yield "integer x = [−3, −1, 0, 2]", np.array([-3, -1, 0, 2]), 1.0, rng.standard_normal(4)
+        x, dout = (2 * rng.standard_normal((4, 3))).T, rng.standard_normal((6, 4))[::2]
+        x[0, 0] = 0.0
+        yield "x transposed, dout strided (non-contiguous arrays), α = 1.5", x, 1.5, dout
 
 
 @exercise("elu_backward")
@@ -110,9 +159,14 @@ def check_elu_backward(elu_backward: Callable[..., Any], hidden: bool = False) -
                     Mistake(dout * np.where(x >= 0, 1.0, alpha * e),
                             "at x = 0 use the left derivative α·e⁰ = α (the x > 0 mask), as PyTorch does."),
                     Mistake(dout * np.where(x > 0, 1.0, alpha), "that is leaky ReLU's derivative; ELU′(x) = α·e^{x} for x ≤ 0."),
+                    Mistake(dout * np.where(x > 0, 1.0, e) if alpha == 0 else None,
+                            "α = 0 is a valid α (ELU becomes ReLU): do not replace it by a default "
+                            "(`alpha or 1.0` treats 0 as missing)."),
+                    *precision_mistakes(expected, ()),
                 ]
             expect_array(got, expected, what="elu_backward's dx", case=case, **GRAD_TOL, mistakes=mistakes,
                          nonfinite_hint=hint)
+            expect_float64(got, "elu_backward's dx", case)
     run.passed()
 
 
@@ -127,6 +181,10 @@ def _perceptron_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarra
         yield "x of shape (1, 1)", rng.standard_normal((1, 1)), rng.standard_normal(1), -2.0
         yield "x of shape (8, 6)", rng.standard_normal((8, 6)), rng.standard_normal(6), float(rng.standard_normal())
         yield "large weights (saturation)", rng.standard_normal((4, 2)), np.array([400.0, -900.0]), 3.0
+        yield "integer x, w and w₀", np.array([[1, -2], [0, 3], [2, 2]]), np.array([2, 1]), -1
+        yield "x transposed (a (3, 4) array's .T)", rng.standard_normal((3, 4)).T, rng.standard_normal(3), 0.2
+        yield "z = w₀ + x·w exactly 0 for every example (σ(0) = 0.5)", np.array([[1.0, 1.0], [2.0, 2.0]]), \
+            np.array([1.0, -1.0]), 0.0
 
 
 @exercise("perceptron")
@@ -145,7 +203,9 @@ def check_perceptron(perceptron: Callable[..., Any], hidden: bool = False) -> No
                 Mistake((z > 0).astype(float), "use the sigmoid σ(z), not a hard step."),
                 Mistake(z.reshape(-1, 1), "return one output per example, shape (N,)."),
                 Mistake(ref.sigmoid(z).reshape(-1, 1), "return shape (N,), not (N, 1): use x @ w with w of shape (D,)."),
+                *precision_mistakes(expected, (x, w)),
             ])
+            expect_float64(got, "perceptron(x, w, w0)", case)
     run.passed()
 
 
@@ -160,15 +220,28 @@ def _dense_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarray, np
     for n, d, m, act in dims:
         yield (f"x of shape {(n, d)}, W of shape {(d, m)}, activation {act!r}",
                rng.standard_normal((n, d)), rng.standard_normal((d, m)), rng.standard_normal(m), act)
+    if hidden:
+        yield ("activation not given (the default, 'relu'), x of shape (3, 2)", rng.standard_normal((3, 2)),
+               rng.standard_normal((2, 4)), rng.standard_normal(4), None)
+        yield ("integer x, W, b, activation 'sigmoid'", np.array([[1, 0], [-2, 3]]), np.array([[1, -1, 2], [0, 1, 1]]),
+               np.array([0, 1, -1]), "sigmoid")
+        yield ("W transposed (a (4, 3) array's .T), activation 'tanh'", rng.standard_normal((2, 3)),
+               rng.standard_normal((4, 3)).T, rng.standard_normal(4), "tanh")
+        zeros_w = rng.standard_normal((3, 4))
+        zeros_w[:, ::2] = 0.0
+        yield ("pre-activations exactly 0 in half the units (ReLU at its kink), activation 'relu'",
+               rng.standard_normal((2, 3)), zeros_w, np.zeros(4), "relu")
 
 
 @exercise("dense_forward")
 def check_dense_forward(dense_forward: Callable[..., Any], hidden: bool = False) -> None:
-    """Check ``dense_forward(x, W, b, activation) -> g(xW + b)`` of shape (N, M)."""
+    """Check ``dense_forward(x, W, b, activation="relu") -> g(xW + b)`` of shape (N, M)."""
     run = CheckRun("dense_forward", hidden)
-    for case, x, w, b, act in run.cases(_dense_cases(hidden)):
+    for case, x, w, b, given in run.cases(_dense_cases(hidden)):
         with run.case():
-            got = call_student(dense_forward, x, w, b, act, name="dense_forward")
+            act = "relu" if given is None else given
+            args = (x, w, b) if given is None else (x, w, b, given)
+            got = call_student(dense_forward, *args, name="dense_forward")
             if isinstance(got, tuple):
                 raise CheckFailure(f"dense_forward should return the array g(xW + b) only, got a tuple ({case}).")
             expected, _ = ref.dense_forward(x, w, b, act)
@@ -181,8 +254,14 @@ def check_dense_forward(dense_forward: Callable[..., Any], hidden: bool = False)
                 mistakes.append(Mistake(x @ w + b, f"apply the activation {act!r} to xW + b.", name="no activation"))
             if w.shape[0] == w.shape[1]:
                 mistakes.append(Mistake(g(x @ w.T + b), "W has shape (D, M): compute x @ W, not x @ W.T."))
-            expect_array(got, expected, what=f"dense_forward(x, W, b, {act!r})", case=case, rtol=1e-9, atol=1e-12,
-                         mistakes=mistakes)
+            mistakes += [
+                Mistake(x @ w + b if given is None else None, "called without an activation, dense_forward applies "
+                        "its documented default, ReLU (activation=\"relu\" in the signature)."),
+                *precision_mistakes(expected, (x, w, b)),
+            ]
+            what = "dense_forward(x, W, b)" if given is None else f"dense_forward(x, W, b, {act!r})"
+            expect_array(got, expected, what=what, case=case, rtol=1e-9, atol=1e-12, mistakes=mistakes)
+            expect_float64(got, what, case)
     run.passed()
 
 
@@ -200,15 +279,26 @@ def _mlp_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, list[tuple[np.nd
         specs += [([4, 1], 2, "relu"), ([1, 6, 1], 1, "relu"), ([5, 3, 4, 3, 2, 2], 6, "tanh")]
     for dims, n, act in specs:
         yield f"layer sizes {dims}, N = {n}, activation {act!r}", rng.standard_normal((n, dims[0])), _layers(rng, dims), act
+    if hidden:
+        yield ("layer sizes [3, 4, 2], activation not given (the default, 'relu')", rng.standard_normal((4, 3)),
+               _layers(rng, [3, 4, 2]), None)
+        yield ("integer x and weights, layer sizes [2, 3, 1], activation 'tanh'", np.array([[1, 2], [0, -1]]),
+               [(np.array([[1, 0, -1], [2, 1, 0]]), np.array([0, 1, 1])), (np.array([[1], [-1], [2]]), np.array([3]))],
+               "tanh")
+        yield ("transposed weight arrays, layer sizes [3, 5, 2], activation 'relu'", rng.standard_normal((2, 3)),
+               [(rng.standard_normal((5, 3)).T, rng.standard_normal(5)), (rng.standard_normal((2, 5)).T,
+                                                                          rng.standard_normal(2))], "relu")
 
 
 @exercise("mlp_forward")
 def check_mlp_forward(mlp_forward: Callable[..., Any], hidden: bool = False) -> None:
-    """Check ``mlp_forward(x, layers, activation) -> scores`` (last layer linear)."""
+    """Check ``mlp_forward(x, layers, activation="relu") -> scores`` (last layer linear)."""
     run = CheckRun("mlp_forward", hidden)
-    for case, x, layers, act in run.cases(_mlp_cases(hidden)):
+    for case, x, layers, given in run.cases(_mlp_cases(hidden)):
         with run.case():
-            got = call_student(mlp_forward, x, layers, act, name="mlp_forward")
+            act = "relu" if given is None else given
+            args = (x, layers) if given is None else (x, layers, given)
+            got = call_student(mlp_forward, *args, name="mlp_forward")
             expected = ref.mlp_forward(x, layers, act)
             mistakes = [
                 Mistake(ref.mlp_forward(x, layers, act, output_activation=act),
@@ -223,8 +313,15 @@ def check_mlp_forward(mlp_forward: Callable[..., Any], hidden: bool = False) -> 
                 first = ref.activation_forward(x @ layers[0][0] + layers[0][1], act)[0]
                 mistakes.append(Mistake(ref.mlp_forward(first, layers[1:], "linear"),
                                         "the activation must follow every hidden layer, not only the first."))
+            mistakes += [
+                Mistake(ref.mlp_forward(x, layers, "linear") if given is None else None,
+                        "called without an activation, mlp_forward applies its documented default, ReLU "
+                        "(activation=\"relu\" in the signature), after every hidden layer."),
+                *precision_mistakes(expected, (x,)),
+            ]
             expect_array(got, expected, what="mlp_forward(x, layers)", case=case, rtol=1e-9, atol=1e-12,
                          mistakes=mistakes)
+            expect_float64(got, "mlp_forward(x, layers)", case)
     run.passed()
 
 
@@ -288,6 +385,11 @@ def _collapse_cases(hidden: bool) -> Iterator[tuple[str, list[tuple[np.ndarray, 
         specs += [[3, 2], [2, 2, 2, 2, 2, 2], [5, 1, 4]]
     for dims in specs:
         yield f"layer sizes {dims}", [(rng.standard_normal((a, b)), rng.standard_normal(b)) for a, b in zip(dims[:-1], dims[1:])]
+    if hidden:
+        yield "transposed weight arrays, layer sizes [3, 4, 2]", [
+            (rng.standard_normal((4, 3)).T, rng.standard_normal(4)), (rng.standard_normal((2, 4)).T, rng.standard_normal(2))]
+        yield "integer weights and biases, layer sizes [2, 2, 3]", [
+            (np.array([[1, 2], [0, -1]]), np.array([1, 0])), (np.array([[2, 0, 1], [1, 1, -1]]), np.array([0, 3, 1]))]
 
 
 @exercise("collapse_linear")
@@ -308,6 +410,7 @@ def check_collapse_linear(collapse_linear: Callable[..., Any], hidden: bool = Fa
                 w_mistakes.append(Mistake(rev, "the order matters: with row vectors x W₀ comes first, so "
                                           "W_c = W₀ W₁ ⋯ W_{L−1} (the lecture's W₃W₂W₁ is the column-vector form)."))
             expect_array(w_c, e_w, what="W_c", case=case, rtol=1e-9, atol=1e-10, mistakes=w_mistakes)
+            _expect_not_aliased(w_c, "W_c", layers, case)
             try:
                 summed = sum(b for _, b in layers)
             except ValueError:
@@ -319,4 +422,16 @@ def check_collapse_linear(collapse_linear: Callable[..., Any], hidden: bool = Fa
                 Mistake(summed,
                         "a bias that enters early is multiplied by every later W: b_c = (⋯(b₀W₁ + b₁)W₂ + ⋯)."),
             ])
+            _expect_not_aliased(b_c, "b_c", layers, case)
     run.passed()
+
+
+def _expect_not_aliased(got: np.ndarray, what: str, layers: list[tuple[np.ndarray, np.ndarray]], case: str) -> None:
+    """The collapsed map is new: it must not be (a view of) a layer's array, which the caller may later update."""
+    for k, (w, b) in enumerate(layers):
+        for name, arr in ((f"W_{k}", w), (f"b_{k}", b)):
+            if np.may_share_memory(got, arr):
+                raise CheckFailure(
+                    f"{what} is the array {name} of the layers itself (it shares its memory) ({case}). Return new "
+                    f"arrays (e.g. W.copy()): a training step that later updates the layer in place would "
+                    f"otherwise change the collapsed map too, but only when there is a single layer.")

@@ -10,11 +10,15 @@ Modules, lowest first (each imports only modules above it in this list):
 - ``notebook`` -- :func:`read_notebook`, :func:`notebook_model`, :func:`check_source_notebook`
 - ``assignment`` -- :class:`Assignment`: an assignment's notebook models and max score, built once
 - ``release`` -- :func:`release`, :func:`release_bytes`: ``notebooks/`` from ``solutions/`` (deterministic)
+- ``kernel`` -- ``GradingExecute``: nbgrader's ``Execute`` with a kernel client that never sleeps through a reply
 - ``results`` -- :class:`SubmissionResult`, :class:`NotebookScore`, :func:`read_scores`, saved statuses
 - ``gradebook`` -- :func:`sync_gradebook`, ``record_autograded``: the writes to the real gradebook
 - ``submission`` -- :func:`grade_submission`: one submission; :func:`autograde_notebook`: one file
 - ``limits`` -- ``GradingLimits``: what each submission runs under
-- ``parallel`` -- :func:`autograde`: a class, in a pool of worker processes
+- ``sandbox`` -- the bubblewrap sandbox of each submission's kernel (``sandbox_launcher``: its first program)
+- ``job`` -- one grading job: a submission in, its status and autograded notebooks out
+- ``cluster`` -- grading jobs on a Dask cluster (``--scheduler``)
+- ``parallel`` -- :func:`autograde`: a class, in a pool of worker processes or on a Dask cluster
 - ``validate`` -- :func:`validate`: releases current, solutions score full marks, blank releases zero
 - ``collect`` -- an LMS zip into ``submitted/``; ``feedback`` -- HTML without hidden tests;
   ``export`` -- :func:`write_grades_csv`, :func:`export_grades`: grades as CSV

@@ -34,20 +34,26 @@ def _fmt(value: float | None) -> str:
 def write_grades_csv(results: Sequence[SubmissionResult], path: Path | str) -> Path:
     """Write ``student, assignment, score, max_score, status`` and one column per graded cell.
 
-    Cells appear in notebook order; a submission that was not graded has empty score cells.
+    Cells appear in notebook order; a submission that was not graded has empty score cells. When
+    a submission ran without a sandbox, a last column ``sandbox`` says so for every row.
     """
     path = Path(path)
     cells: dict[str, None] = {}
     for result in results:
         cells.update(dict.fromkeys(result.per_cell))
+    # a last column "sandbox" when any submission ran unsandboxed: said where it matters, and
+    # sandboxed runs keep the columns an LMS import already knows
+    loud = any(r.unsandboxed for r in results)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", *cells])
+        extra = ["sandbox"] if loud else []
+        writer.writerow(["student", "assignment", "score", "max_score", "status", *cells, *extra])
         for r in results:
             per_cell = r.per_cell
             points = [_fmt(per_cell[c][0]) if c in per_cell else "" for c in cells]
-            writer.writerow([r.student, r.assignment, _fmt(r.score), _fmt(r.max_score), r.status, *points])
+            row = [r.student, r.assignment, _fmt(r.score), _fmt(r.max_score), r.status, *points]
+            writer.writerow(row + ([r.sandbox] if loud else []))
     return path
 
 

@@ -33,20 +33,19 @@ One class run, module by module::
            -> parallel._finish -> gradebook.record_autograded, results.read_scores
       -> results.save_statuses
 
-What this does not do: isolate student code. It runs as the grader's user, so it can read and
-write the grader's files (the gradebook, other students' submissions, ``~/.ssh``), reach the
-network, start processes that outlive the kernel, and lift its own soft limits (as root, its hard
-ones too). A real sandbox needs the kernel in a separate, unprivileged identity: a container or
-VM per job (or nsjail/bubblewrap) with a read-only file system except the job's folder, no
-network, cgroup limits on memory, CPU time and process count, and only the autograded notebooks
-copied back out. The job boundary is where it plugs in: one folder in (:func:`prepare_job`), one
-function run on it (:func:`.grade_in_directory`, whose result pickles, so a remote executor can
-return it), the autograded notebooks out, and this process alone writing the gradebook.
+Isolation: each job's kernel runs in a bubblewrap sandbox where the machine has one
+(:mod:`dlcourse.course.sandbox`: no network, read-only course and Python, only a copy of its own
+folder writable, process/file/CPU/memory limits); without one, grading runs unsandboxed and the
+summary and ``grades.csv`` say ``sandbox: none`` (``require_sandbox`` refuses instead).
+
+Where jobs run: here, in up to ``jobs`` forked worker processes (this module's pool), or on a
+Dask cluster with ``scheduler`` (:mod:`dlcourse.course.cluster`). Either way a job ends in
+:func:`.grade_job` and comes back as a :class:`.JobOutcome` (status, sandbox, autograded
+notebooks as bytes) that :func:`_record` writes into ``autograded/`` and the gradebook.
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import shutil
@@ -62,18 +61,19 @@ from typing import TYPE_CHECKING, Any
 
 from dlcourse.course.assignment import Assignment
 from dlcourse.course.config import CONFIG_FILENAME, Course
+from dlcourse.course.errors import EXIT_USAGE, CourseError
 from dlcourse.course.gradebook import record_autograded, sync_gradebook
+from dlcourse.course.job import RESULT_FILE, GradingJob, JobOutcome, collect_outcome, grade_job, kill_tree, pack_folder
 from dlcourse.course.limits import GradingLimits, execute_config
 from dlcourse.course.release import generate_assignment, sandbox
 from dlcourse.course.results import GRADED, SubmissionResult, read_scores, save_statuses
-from dlcourse.course.submission import grade_in_directory, students, submission_problem
+from dlcourse.course.submission import students, submission_problem
 
 if TYPE_CHECKING:
     from multiprocessing.context import ForkContext, SpawnContext  # ForkContext: not on Windows
 
-__all__ = ["autograde", "autograde_class", "build_template", "prepare_job"]
+__all__ = ["autograde", "autograde_class", "build_template", "job_settings", "prepare_job"]
 
-_RESULT_FILE = "result.json"
 _POLL_S = 0.05
 # one BLAS/OpenMP thread per kernel: course notebooks use small arrays, and several kernels with
 # a thread per core each spin-wait against each other (set the variables yourself to override)
@@ -89,24 +89,51 @@ def autograde(
     cell_timeout: float | None = None,
     notebook_time_limit: float | None = None,
     memory_limit_mb: int | None = None,
+    scheduler: str | None = None,
     progress: Callable[[SubmissionResult], None] | None = None,
 ) -> list[SubmissionResult]:
     """Autograde every ``submitted/*/NAME/`` (or only ``student_ids``) of the course at ``root``.
 
     The gradebook is brought up to date with the source first. Submissions are graded by up to
-    ``jobs`` worker processes under a per-cell timeout, a per-notebook time limit and a memory
-    limit (each ``None`` takes the value configured in ``nbgrader_config.py``; see the module
-    docstring). Raises :class:`.CourseError` only for course-level problems (unknown assignment,
-    invalid source, nbgrader refusing the gradebook update, bad limits); each submission's
-    outcome is in its result.
+    ``jobs`` worker processes, or on the Dask cluster whose scheduler is at ``scheduler``, under a
+    per-cell timeout, a per-notebook time limit and a memory limit (each ``None`` takes the value
+    configured in ``nbgrader_config.py``; see the module docstring). Raises :class:`.CourseError`
+    only for course-level problems (unknown assignment, invalid source, nbgrader refusing the
+    gradebook update, bad limits, no sandbox with ``require_sandbox``, an unusable scheduler:
+    these before anything is changed); each submission's outcome is in its result.
     """
+    from dlcourse.course.sandbox import detect_sandbox
+    from dlcourse.course.settings import grading_settings
+
     course = Course.load(root)
     (name,) = course.resolve([name])
     limits = GradingLimits(jobs, cell_timeout, notebook_time_limit, memory_limit_mb).resolved(course)
-    assignment = Assignment.checked(course, name)
-    sync_gradebook(course, assignment)
-    wanted = list(student_ids) if student_ids is not None else students(course, name)
-    return autograde_class(course, assignment, wanted, limits, progress)
+    grading = grading_settings(course.config)
+    require = grading.require_sandbox
+    if require and not grading.sandbox:
+        raise CourseError(
+            "nbgrader_config.py sets DlcourseGrading.require_sandbox and turns the sandbox off "
+            "(DlcourseGrading.sandbox = False): choose one",
+            exit_code=EXIT_USAGE,
+        )
+    client = None
+    if scheduler:
+        from dlcourse.course.cluster import connect
+
+        client = connect(scheduler, require_sandbox=require)
+    elif require and not detect_sandbox().available:
+        raise CourseError(
+            f"require_sandbox is set and this machine has no sandbox ({detect_sandbox().detail}); nothing was graded",
+            exit_code=EXIT_USAGE,
+        )
+    try:
+        assignment = Assignment.checked(course, name)
+        sync_gradebook(course, assignment)
+        wanted = list(student_ids) if student_ids is not None else students(course, name)
+        return autograde_class(course, assignment, wanted, limits, progress, client=client)
+    finally:
+        if client is not None:
+            client.close()
 
 
 @dataclass
@@ -126,12 +153,15 @@ def autograde_class(
     student_ids: Iterable[str],
     limits: GradingLimits,
     progress: Callable[[SubmissionResult], None] | None = None,
+    *,
+    client: Any = None,
 ) -> list[SubmissionResult]:
     """Grade the submissions of ``student_ids`` of ``assignment`` under ``limits`` (resolved); results in input order.
 
-    The gradebook must already know the assignment. ``progress`` is called with each result as
-    it is known. The statuses of this run are saved for ``dlcourse export`` even if it is
-    interrupted.
+    The gradebook must already know the assignment. Jobs run in local worker processes, or on
+    the Dask cluster of ``client`` (a connected ``distributed.Client``). ``progress`` is called
+    with each result as it is known. The statuses of this run are saved for ``dlcourse export``
+    even if it is interrupted.
     """
     name = assignment.name
     wanted = list(dict.fromkeys(student_ids))
@@ -152,10 +182,36 @@ def autograde_class(
 
     try:
         if queue:
-            _run_jobs(course, assignment, queue, limits, done)
+            _run_jobs(course, assignment, queue, limits, done, client)
     finally:  # an interrupted run still leaves the statuses it knows for ``dlcourse export``
         save_statuses(course, name, {student: result.status for student, result in results.items()})
     return [results[s] for s in wanted]
+
+
+def job_settings(course: Course, limits: GradingLimits) -> dict[str, Any]:
+    """What every job of a class run needs besides its submission (plain JSON: it travels to workers).
+
+    The nbgrader settings of ``limits`` (:func:`.execute_config`) and the sandbox's: its limits
+    (the kernel's CPU time is capped at the per-notebook time limit), whether a job must refuse
+    to run without one, and the course root, which a sandbox never shows whole.
+    """
+    from dlcourse.course.settings import grading_settings
+
+    settings = grading_settings(course.config)
+    return {
+        "config": execute_config(course, limits),
+        "sandbox": {
+            "limits": {
+                "memory_mb": int(limits.memory_limit_mb or 0),
+                "processes": int(settings.max_processes),
+                "file_size_mb": int(settings.max_file_size_mb),
+                "cpu_seconds": int(limits.notebook_time_limit or 0),
+            },
+            "enabled": bool(settings.sandbox),
+            "require": bool(settings.require_sandbox),
+            "hidden": [str(course.root)],
+        },
+    }
 
 
 def _run_jobs(
@@ -164,20 +220,57 @@ def _run_jobs(
     queue: deque[str],
     limits: GradingLimits,
     done: Callable[[SubmissionResult], None],
+    client: Any = None,
 ) -> None:
-    """Grade the ``queue``d submissions, up to ``limits.jobs`` worker processes at a time."""
+    """Grade the ``queue``d submissions: up to ``limits.jobs`` local worker processes, or on ``client``'s cluster."""
     name = assignment.name
-    config = execute_config(course, limits)
-    per_notebook = float(limits.notebook_time_limit or 1)
-    time_limit = per_notebook * max(1, len(assignment.notebooks))
-    running: dict[str, _Running] = {}
+    settings = job_settings(course, limits)
+    time_limit = float(limits.notebook_time_limit or 1) * max(1, len(assignment.notebooks))
     scratch = Path(tempfile.mkdtemp(prefix="dlcourse-grade-")).resolve()
+
+    def record(outcome: JobOutcome) -> None:
+        done(_record(course, assignment, outcome))
+
     try:
         template = build_template(course, name, scratch / "template")
-        ctx = _context()
-        counter = 0
+        if client is not None:
+            from dlcourse.course.cluster import grade_on_cluster
+
+            ids = tuple(assignment.notebook_ids)
+            jobs = [
+                GradingJob(name, s, ids, pack_folder(course.submitted_dir / s / name), settings, time_limit)
+                for s in queue
+            ]
+            grade_on_cluster(client, jobs, pack_folder(template), record)
+        else:
+            workers = int(limits.jobs or 1)
+            _run_local(course, assignment, queue, workers, settings, template, scratch, time_limit, record)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run_local(
+    course: Course,
+    assignment: Assignment,
+    queue: deque[str],
+    jobs: int,
+    settings: dict[str, Any],
+    template: Path,
+    scratch: Path,
+    time_limit: float,
+    record: Callable[[JobOutcome], None],
+) -> None:
+    """The local pool: up to ``jobs`` forked worker processes, each killed when ``time_limit`` runs out."""
+    from dlcourse.course.sandbox import detect_sandbox
+
+    name = assignment.name
+    detect_sandbox()  # once, here: the forked workers inherit the answer
+    running: dict[str, _Running] = {}
+    ctx = _context()
+    counter = 0
+    try:
         while queue or running:
-            while queue and len(running) < int(limits.jobs or 1):
+            while queue and len(running) < jobs:
                 student = queue.popleft()
                 counter += 1
                 work = scratch / f"job{counter}"
@@ -185,7 +278,7 @@ def _run_jobs(
                 submitted = course.submitted_dir / student / name
                 proc = ctx.Process(
                     target=_worker,
-                    args=(str(template), str(submitted), str(work), name, student, config),
+                    args=(str(template), str(submitted), str(work), name, student, settings),
                     daemon=False,  # explicit: a daemonic worker could not start its kernel
                 )
                 proc.start()
@@ -195,24 +288,23 @@ def _run_jobs(
                 if job.process.exitcode is not None:
                     job.process.join()
                     del running[student]
-                    done(_finish(course, assignment, job))
+                    record(_finish(assignment, job))
                 elif time.monotonic() > job.deadline:
-                    _kill_tree(job.process.pid)
+                    kill_tree(job.process.pid)
                     job.process.join()
                     del running[student]
                     reason = (
-                        f"timeout (stopped after {time.monotonic() - job.started:.0f} s: the limit is "
-                        f"{per_notebook:g} s per notebook: a cell that ignores interrupts, or too many slow "
-                        "cells)"
+                        f"not graded: timeout (stopped after {time.monotonic() - job.started:.0f} s: the limit is "
+                        f"{time_limit / max(1, len(assignment.notebooks)):g} s per notebook: a cell that ignores "
+                        "interrupts, or too many slow cells)"
                     )
-                    done(SubmissionResult.not_graded(student, assignment, reason))
+                    record(JobOutcome(student, reason, ""))
                     shutil.rmtree(job.work, ignore_errors=True)
             if running:
                 time.sleep(_POLL_S)
     finally:
         for job in running.values():
-            _kill_tree(job.process.pid)
-        shutil.rmtree(scratch, ignore_errors=True)
+            kill_tree(job.process.pid)
 
 
 def build_template(course: Course, name: str, dest: Path) -> Path:
@@ -239,41 +331,46 @@ def prepare_job(template: Path, submitted: Path, work: Path, name: str, student:
     return root
 
 
-def _worker(
-    template: str, submitted: str, work: str, name: str, student: str, config: dict[str, dict[str, Any]]
-) -> None:
-    """One job, in a child process: prepare its folder, grade, write ``<work>/result.json``.
+def _worker(template: str, submitted: str, work: str, name: str, student: str, settings: dict[str, Any]) -> None:
+    """One job, in a child process: prepare its folder and grade it (:func:`.grade_job`).
 
-    Only the status travels back, as JSON: the student's kernel can write into the job folder,
-    so the parent must never unpickle what it finds there, and it reads the scores from the real
-    gradebook anyway (:func:`_finish`).
+    Only the status travels back, as JSON in ``result.json``, and the autograded notebooks as
+    bytes (:func:`.collect_outcome`): the student's code may have written into the job folder, so
+    the parent never unpickles what it finds there.
     """
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(_KERNEL_THREADS))  # the kernel inherits these
     root = prepare_job(Path(template), Path(submitted), Path(work), name, student)
-    result = grade_in_directory(root, name, student, config)
-    (Path(work) / _RESULT_FILE).write_text(json.dumps({"status": result.status}), encoding="utf-8")
+    grade_job(root, name, student, settings)
 
 
-def _finish(course: Course, assignment: Assignment, job: _Running) -> SubmissionResult:
-    """Turn a finished job into a result; record a graded submission in the real gradebook."""
-    result_file = job.work / _RESULT_FILE
-    student = job.student
+def _finish(assignment: Assignment, job: _Running) -> JobOutcome:
+    """The outcome of a local job whose worker process has ended."""
     try:
-        if not result_file.is_file():
+        outcome = collect_outcome(job.work / "course", assignment.name, job.student, assignment.notebook_ids)
+        if not (job.work / "course" / RESULT_FILE).is_file():
             code = job.process.exitcode
             why = "killed: out of memory?" if code in (-9, 137) else f"exit code {code}"
-            return SubmissionResult.not_graded(student, assignment, f"grader process died ({why})")
-        status = str(json.loads(result_file.read_text(encoding="utf-8"))["status"])
-        if status != GRADED:
-            return SubmissionResult(student, assignment.name, _explain(status), assignment.max_score)
-        autograded = job.work / "course" / "autograded" / student / assignment.name
-        record_autograded(course, assignment, student, autograded)
-        return SubmissionResult(
-            student, assignment.name, GRADED, assignment.max_score, read_scores(course, assignment, student)
-        )
+            return JobOutcome(job.student, f"not graded: grader process died ({why})", "")
+        return outcome
     finally:
         shutil.rmtree(job.work, ignore_errors=True)
+
+
+def _record(course: Course, assignment: Assignment, outcome: JobOutcome) -> SubmissionResult:
+    """Turn a job's outcome into a result; write a graded one into ``autograded/`` and the real gradebook.
+
+    Runs in the process that owns the gradebook, one outcome at a time.
+    """
+    name, student = assignment.name, outcome.student
+    if outcome.status != GRADED:
+        return SubmissionResult(student, name, _explain(outcome.status), assignment.max_score, sandbox=outcome.sandbox)
+    with tempfile.TemporaryDirectory(prefix="dlcourse-record-") as tmp:
+        for notebook_id, data in outcome.notebooks.items():
+            (Path(tmp) / f"{notebook_id}.ipynb").write_bytes(data)
+        record_autograded(course, assignment, student, Path(tmp))
+    scores = read_scores(course, assignment, student)
+    return SubmissionResult(student, name, GRADED, assignment.max_score, scores, sandbox=outcome.sandbox)
 
 
 def _explain(status: str) -> str:
@@ -283,31 +380,6 @@ def _explain(status: str) -> str:
     if "CellTimeoutError" in status or "Timeout waiting for execute reply" in status:
         return "not graded: timeout (a cell kept running after the per-cell timeout and ignored the interrupt)"
     return status
-
-
-def _kill_tree(pid: int | None) -> None:
-    """Kill a worker and everything it started (its kernel runs in a session of its own)."""
-    if pid is None:  # never started
-        return
-    try:
-        import psutil
-    except ImportError:  # pragma: no cover - psutil comes with ipykernel
-        try:
-            os.kill(pid, 9)
-        except OSError:
-            pass
-        return
-    try:
-        parent = psutil.Process(pid)
-        family = parent.children(recursive=True) + [parent]
-    except psutil.Error:
-        return
-    for proc in family:
-        try:
-            proc.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(family, timeout=5)
 
 
 def _context() -> ForkContext | SpawnContext:

@@ -24,6 +24,7 @@ from dlcourse.course.notebook import read_notebook
 
 __all__ = [
     "GRADED",
+    "NO_SANDBOX",
     "STATUS_FILE",
     "NotebookScore",
     "SubmissionResult",
@@ -35,6 +36,8 @@ __all__ = [
 
 #: The status of a submission that nbgrader graded.
 GRADED = "graded"
+#: How a sandbox label starts when the kernel ran without a sandbox (``"none (why)"``).
+NO_SANDBOX = "none"
 #: Where the last status of every submission is kept (``export`` reads it): inside ``autograded/``,
 #: which is gitignored, as a dot-file that nbgrader's ``*/NAME`` globs never match.
 STATUS_FILE = ".dlcourse-status.json"
@@ -68,6 +71,8 @@ class SubmissionResult:
     status: str
     max_score: float
     notebooks: tuple[NotebookScore, ...] = ()
+    #: The sandbox the kernel ran in (:attr:`dlcourse.course.sandbox.SandboxInfo.label`), ``""`` when no kernel ran.
+    sandbox: str = ""
 
     @classmethod
     def not_graded(cls, student: str, assignment: Assignment, reason: str) -> SubmissionResult:
@@ -78,6 +83,11 @@ class SubmissionResult:
     def graded(self) -> bool:
         """Whether nbgrader graded the submission."""
         return self.status == GRADED
+
+    @property
+    def unsandboxed(self) -> bool:
+        """Whether the student's code ran without a sandbox, with the grader's permissions."""
+        return self.sandbox.startswith(NO_SANDBOX)
 
     @property
     def score(self) -> float | None:

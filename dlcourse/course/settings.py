@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from traitlets import Float, Integer, List, Unicode
+from traitlets import Bool, Float, Integer, List, Unicode
 from traitlets.config import Config, Configurable
 
 from dlcourse.course.errors import EXIT_USAGE, CourseError
@@ -61,6 +61,30 @@ class DlcourseGrading(Configurable):
         4096,
         help="Address-space limit (RLIMIT_AS, MB) of the kernel that runs a submission; 0 for none. "
         "An allocation beyond it raises MemoryError in the student's cell.",
+    ).tag(config=True)
+
+    sandbox = Bool(
+        True,
+        help="Run each submission's kernel in the bubblewrap sandbox where this machine (or the Dask "
+        "worker) has one. False turns it off (for debugging): reports then say 'sandbox: none'.",
+    ).tag(config=True)
+
+    require_sandbox = Bool(
+        False,
+        help="Refuse to grade when the bubblewrap sandbox is unavailable (no bwrap, or user namespaces "
+        "off). By default grading then runs unsandboxed and every report says 'sandbox: none'.",
+    ).tag(config=True)
+
+    max_processes = Integer(
+        256,
+        help="Processes and threads a sandboxed kernel may run at once (RLIMIT_NPROC): stops a fork "
+        "bomb. 0 for no limit.",
+    ).tag(config=True)
+
+    max_file_size_mb = Integer(
+        1024,
+        help="Largest file a sandboxed kernel may write (RLIMIT_FSIZE, MB), and the size of its private "
+        "/tmp. 0 for no limit.",
     ).tag(config=True)
 
 

@@ -169,7 +169,10 @@ def autograde_notebook(
         generate_assignment(tmp, name, database=True)
         others = {p.stem: p for p in (tmp.release_dir / name).glob("*.ipynb") if p.stem != notebook_id}
         submit(tmp, name, student_id, {**others, notebook_id: notebook_path})
-        result = grade_submission(tmp, model, student_id)
+        # the instructor's own notebook: no sandbox, but the kernel client without stalled widget cells
+        from dlcourse.course.kernel import grading_preprocessors
+
+        result = grade_submission(tmp.with_config(grading_preprocessors(tmp.config)), model, student_id)
     if not result.graded:
         raise CourseError(f"{notebook_path}: {result.status}")
     return next(nb for nb in result.notebooks if nb.notebook == notebook_id)

@@ -94,7 +94,7 @@ class CharLM(nn.Module):
 class LMResult:
     """What :func:`train_char_lm` returns. Losses are mean cross-entropies in nats per character."""
 
-    model: CharLM
+    model: nn.Module  # a CharLM, or a module with its interface (train_char_lm(model=...))
     vocab: Vocab
     config: LMConfig
     device: torch.device
@@ -167,6 +167,7 @@ def train_char_lm(
     seed: int = 0,
     twin: bool = False,
     callback: Callable[[int, float], None] | None = None,
+    model: nn.Module | None = None,
 ) -> LMResult:
     """Train a :class:`CharLM` with Adam and gradient-norm clipping on random windows of the corpus.
 
@@ -177,6 +178,9 @@ def train_char_lm(
         seed: seeds the weights and the windows; the same seed on the same device gives the same run.
         twin: use the course's own recurrent layers (written-out BPTT) instead of PyTorch's.
         callback: called as callback(step, training loss) after every step (a progress bar, say).
+        model: a module to train instead of a new :class:`CharLM` (a student's own, say), with
+            CharLM's interface: ``model(idx (N, T)) -> (logits (N, T, V), state)``. It is moved to
+            ``device`` and trained in place; the config's sizes and ``twin`` are then not used.
 
     Returns:
         :class:`LMResult`, validation loss measured every ``config.eval_every`` steps and at the end.
@@ -184,8 +188,10 @@ def train_char_lm(
     device = default_device() if device is None else torch.device(device)
     config = LMConfig.for_device(device) if config is None else config
     torch.manual_seed(seed)
-    model = CharLM(len(corpus.vocab), config.embed_dim, config.hidden_size, config.num_layers, config.cell,
-                   twin=twin).to(device)
+    if model is None:
+        model = CharLM(len(corpus.vocab), config.embed_dim, config.hidden_size, config.num_layers, config.cell,
+                       twin=twin)
+    model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     rng = np.random.default_rng(seed)
     result = LMResult(model, corpus.vocab, config, device,

@@ -80,7 +80,7 @@ def conv_param_count(
     n_filters: int,
     kernel: IntPair,
     stride: IntPair = 1,
-    pad: IntPair = 0,
+    pad: IntPair | str = 0,
     shared: bool = True,
     bias: bool = True,
 ) -> int:
@@ -89,14 +89,21 @@ def conv_param_count(
     shared=True: F · (kh·kw·C + 1), the weights reused at every position.
     shared=False: every output neuron (OH·OW·F of them) has its own kh·kw·C weights and bias
     (a "locally connected" layer), as in lecture 003's 756,560.
+    ``pad``: zeros on each side (int or pair), or ``"same"`` for TensorFlow's SAME padding,
+    whose output is ⌈size / stride⌉ per axis (:func:`same_output_size`).
     """
     kh, kw = _pair(kernel)
     per_filter = kh * kw * channels + int(bias)
     if shared:
         return n_filters * per_filter
     sh, sw = _pair(stride)
-    ph, pw = _pair(pad)
-    oh, ow = conv_output_size(height, kh, sh, ph), conv_output_size(width, kw, sw, pw)
+    if isinstance(pad, str):
+        if pad.lower() != "same":
+            raise ValueError(f"pad is an int, a pair or 'same', got {pad!r}")
+        oh, ow = same_output_size(height, sh), same_output_size(width, sw)
+    else:
+        ph, pw = _pair(pad)
+        oh, ow = conv_output_size(height, kh, sh, ph), conv_output_size(width, kw, sw, pw)
     return oh * ow * n_filters * per_filter
 
 

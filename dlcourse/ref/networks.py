@@ -109,9 +109,9 @@ def collapse_linear(layers: Layers) -> tuple[np.ndarray, np.ndarray]:
         layers: [(W_l (d_l, d_{l+1}), b_l (d_{l+1},)), …], at least one.
 
     Returns:
-        W_c: (d_0, d_L) and b_c: (d_L,).
+        W_c: (d_0, d_L) and b_c: (d_L,), new arrays (never the layers' own, even for one layer).
     """
-    w_c, b_c = layers[0]
+    w_c, b_c = (np.array(a, copy=True) for a in layers[0])
     for w, b in layers[1:]:
         w_c, b_c = w_c @ w, b_c @ w + b
     return w_c, b_c

@@ -14,6 +14,7 @@ matplotlib and ipywidgets are imported inside the functions that need them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["PRESETS", "GraphNode", "build_preset", "trace", "layered_layout", "plot_graph", "show_graph",
-           "graph_viewer"]
+           "slider_limit", "graph_viewer"]
 
 
 def _neuron(v: dict[str, Value]) -> Value:
@@ -196,6 +197,15 @@ def show_graph(name: str = "neuron", values: dict[str, float] | None = None) -> 
     return fig
 
 
+def slider_limit(value: float) -> float:
+    """The range ±limit of an input's slider: at least ±4, and half as far again as its default.
+
+    The headroom is what the notebook's "try this" suggestions need: the neuron's b starts at
+    6.88 and the text asks for b = 10 (z = 4, a saturated tanh).
+    """
+    return max(4.0, float(math.ceil(1.5 * abs(float(value)))))
+
+
 def graph_viewer(name: str = "neuron", values: dict[str, float] | None = None) -> ipywidgets.VBox:
     """One slider per input of preset ``name``; every change reruns forward and backward and redraws.
 
@@ -213,7 +223,7 @@ def graph_viewer(name: str = "neuron", values: dict[str, float] | None = None) -
     start = {**defaults, **(values or {})}
     style = {"description_width": "40px"}
     sliders = {
-        k: widgets.FloatSlider(value=float(v), min=min(-4.0, float(v)), max=max(4.0, float(v)), step=0.01,
+        k: widgets.FloatSlider(value=float(v), min=-slider_limit(v), max=slider_limit(v), step=0.01,
                                description=k, continuous_update=False, readout_format=".2f", style=style,
                                layout=widgets.Layout(width="240px"))
         for k, v in start.items()
