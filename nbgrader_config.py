@@ -24,6 +24,12 @@ c.CourseDirectory.release_directory = "notebooks"
 # The gradebook sits next to this file whatever the working directory (nbgrader's default is
 # relative to the cwd), and is gitignored: grades never go into the repository.
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_HERE, "gradebook.db")
+# nbgrader's exchange (the Formgrader's release/collect buttons) defaults to the system-wide
+# /usr/local/share/nbgrader/exchange, which a single-machine course does not have, so every
+# Formgrader page warned that it is missing. Courses here are graded from LMS downloads
+# (`dlcourse collect`); the exchange lives inside the course (gitignored), and
+# `dlcourse lab --instructor` creates the folder.
+c.Exchange.root = os.path.join(_HERE, "exchange")
 
 # --- Autograding ---------------------------------------------------------------------------
 # nbgrader's default of 30 s per cell is too short for the training cells of later lectures

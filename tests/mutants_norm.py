@@ -129,7 +129,7 @@ def batchnorm_backward_via_jacobian(dout, cache):
     x, x_hat, mu, var, gamma, eps = cache
     n, d = x.shape
     s = np.sqrt(var + eps)
-    dx = np.empty_like(x)
+    dx = np.empty((n, d))  # float, whatever x's dtype
     for j in range(d):
         jac = (np.eye(n) - 1.0 / n - np.outer(x_hat[:, j], x_hat[:, j]) / n) / s[j]  # ∂x̂_i/∂x_k
         dx[:, j] = gamma[j] * jac.T @ dout[:, j]
@@ -177,6 +177,65 @@ def standardize_forgets_test(X_train, X_test):
 
 
 # ----------------------------------------------------------------- tables
+
+# ----------------------------------------------------------------- edge cases
+def batchnorm_forward_returns_the_given_state_in_eval(x, gamma, beta, state, cfg):
+    out, cache, new = _bn(x, gamma, beta, state, cfg)
+    return out, cache, (state if cfg["mode"] == "eval" else new)  # "unchanged", but the same dict
+
+
+def batchnorm_forward_momentum_zero_means_default(x, gamma, beta, state, cfg):
+    return _bn(x, gamma, beta, state, dict(cfg, momentum=cfg["momentum"] or 0.1))  # 0 is falsy
+
+
+def batchnorm_forward_x_hat_in_the_input_dtype(x, gamma, beta, state, cfg):
+    out, cache, new = _bn(x, gamma, beta, state, cfg)
+    x_hat = np.empty_like(x)  # an integer x makes x̂ an integer array
+    x_hat[...] = cache[1]
+    return gamma * x_hat + beta, (x, x_hat, *cache[2:]), new
+
+
+def batchnorm_backward_dx_empty_like_x(dout, cache):
+    dx, dg, db = _alt(dout, cache)
+    out = np.empty_like(cache[0])  # the cached x: an integer array when the input was
+    out[...] = dx
+    return out, dg, db
+
+
+def batchnorm_backward_std_without_eps(dout, cache):
+    x, x_hat, mu, var, gamma, eps = cache
+    n = x.shape[0]
+    db, dg = dout.sum(0), (dout * x_hat).sum(0)
+    return gamma / (n * np.sqrt(var)) * (n * dout - db - x_hat * dg), dg, db  # σ² = 0 divides by 0
+
+
+def batchnorm_backward_float32(dout, cache):
+    dx, dg, db = _alt(dout, cache)
+    return dx.astype(np.float32), dg, db
+
+
+def standardize_in_place_on_copies(X_train, X_test):
+    mean = X_train.mean(axis=0)
+    std = X_train.std(axis=0)
+    std[std == 0] = 1.0
+    Z_train, Z_test = X_train.copy(), X_test.copy()  # copies keep an integer dtype
+    Z_train -= mean
+    Z_test -= mean
+    return Z_train / std, Z_test / std, mean, std
+
+
+def standardize_float32(X_train, X_test):
+    Z_train, Z_test, mean, std = _standardize(X_train, X_test)
+    return Z_train.astype(np.float32), Z_test.astype(np.float32), mean, std
+
+
+def _standardize(X_train, X_test):
+    mean = X_train.mean(axis=0)
+    std = X_train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return (X_train - mean) / std, (X_test - mean) / std, mean, std
+
+
 CORRECT: dict[Callable[..., None], list[Impl]] = {
     checks.check_batchnorm_forward: [batchnorm_forward_explicit_sums],
     checks.check_batchnorm_backward: [batchnorm_backward_via_jacobian, as_student(ref.batchnorm_backward_alt)],
@@ -199,6 +258,9 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (batchnorm_forward_never_updates_running_stats, r"state\['running_mean'\] has wrong values", True, "update the running mean"),
         (batchnorm_forward_updates_in_eval, r"state\['running_mean'\] has wrong values", True, "eval mode leaves the running statistics unchanged"),
         (batchnorm_forward_updates_state_in_place, "in place", True, None),
+        (batchnorm_forward_returns_the_given_state_in_eval, "returned the state dict it was given", True, None),
+        (batchnorm_forward_momentum_zero_means_default, r"state\['running_mean'\] has wrong values", False, None),
+        (batchnorm_forward_x_hat_in_the_input_dtype, "out has wrong values", False, None),
     ],
     checks.check_batchnorm_backward: [
         (batchnorm_backward_forgets_mean_and_var_paths, "dx has wrong values", True, "batch mean μ and variance σ²"),
@@ -206,6 +268,9 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (batchnorm_backward_dgamma_with_x, "dgamma has wrong values", True, "not by x"),
         (batchnorm_backward_dbeta_mean, "dbeta has wrong values", True, "dbeta is averaged"),
         (batchnorm_backward_forgets_gamma, "dx has wrong values", True, "multiply by γ"),
+        (batchnorm_backward_dx_empty_like_x, "dx has wrong values", False, None),
+        (batchnorm_backward_std_without_eps, "dx has wrong values", True, None),
+        (batchnorm_backward_float32, "the dtype of dx", True, "keep that precision"),
     ],
     checks.check_standardize: [
         (standardize_statistics_of_all_data, "mean has wrong values", True, "training AND test"),
@@ -213,5 +278,7 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (standardize_sample_std, "std has wrong values", True, "population standard deviation"),
         (standardize_divides_by_zero, "constant feature", True, "a constant feature has std 0"),
         (standardize_forgets_test, "Z_test has wrong values", True, "standardize the test split too"),
+        (standardize_in_place_on_copies, None, False, None),
+        (standardize_float32, "the dtype of Z_train", True, "float64"),
     ],
 }

@@ -24,7 +24,7 @@ from course_fixtures import (
 
 import dlcourse
 from dlcourse.course import release
-from dlcourse.course.cli import lab_command, main
+from dlcourse.course.cli import main
 from dlcourse.environment import LAB_EXTENSIONS, lab_extension_status, parse_lab_extensions
 
 DLCOURSE = Path(sys.executable).parent / "dlcourse"
@@ -262,43 +262,3 @@ def test_lab_extensions_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
         subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, "JupyterLab v4.2.0\n", "")
     )
     assert lab_extension_status() == dict.fromkeys(LAB_EXTENSIONS, "not installed")
-
-
-# --- lab ------------------------------------------------------------------------------------
-
-
-def test_lab_execs_jupyter_on_the_notebooks(course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[str, list[str]]] = []
-    monkeypatch.setattr(os, "execvp", lambda file, argv: calls.append((file, list(argv))))
-    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # an ordinary user
-    monkeypatch.chdir(course / "solutions")
-    assert main(["lab", "--no-browser", "--port", "8899"]) == 0
-    expected = [
-        sys.executable,
-        "-m",
-        "jupyter",
-        "lab",
-        f"--ServerApp.root_dir={course.resolve() / 'notebooks'}",
-        "--no-browser",
-        "--port",
-        "8899",
-    ]
-    assert calls == [(sys.executable, expected)]
-    assert lab_command(course.resolve(), ["--no-browser", "--port", "8899"]) == expected
-
-
-def test_lab_as_root_allows_root(course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Jupyter refuses to run as root without --allow-root; containers often run as root."""
-    monkeypatch.setattr(os, "geteuid", lambda: 0)
-    assert "--allow-root" in lab_command(course.resolve())
-    monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    assert "--allow-root" not in lab_command(course.resolve())
-
-
-def test_lab_without_notebooks_exits_2(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    root = make_course(tmp_path / "course")
-    monkeypatch.setattr(os, "execvp", lambda *a: pytest.fail("must not start jupyter"))
-    assert main(["lab", "--root", str(root)]) == 2
-    assert "run `dlcourse release` first" in capsys.readouterr().err

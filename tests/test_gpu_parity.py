@@ -243,6 +243,20 @@ def test_two_layer_net_twin(reg: float, device: torch.device, prec) -> None:
         assert_twin(grads[k], grads_r[k], device, dtype, tol)
 
 
+def test_linear_net_grads_twin(device: torch.device, prec) -> None:
+    dtype, np_dtype, tol = prec
+    rng = np.random.default_rng(6)
+    x, y = draw(rng, np_dtype, 5, 3), draw(rng, np_dtype, 5, 2)
+    params = {"W0": draw(rng, np_dtype, 3, 4), "b0": draw(rng, np_dtype, 4),
+              "W1": draw(rng, np_dtype, 4, 2), "b1": draw(rng, np_dtype, 2)}
+    loss_r, grads_r = ref.linear_net_grads(x, y, **params)
+    loss, grads = gpu.linear_net_grads(T(x, device, dtype), T(y, device, dtype),
+                                       **{k: T(v, device, dtype) for k, v in params.items()})
+    assert isinstance(loss, float) and loss == pytest.approx(loss_r, rel=tol)
+    for k in grads_r:
+        assert_twin(grads[k], grads_r[k], device, dtype, tol)
+
+
 # ---------------------------------------------------------------- gradcheck and optim
 
 

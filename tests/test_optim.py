@@ -275,3 +275,39 @@ def test_train_minibatch_gpu_twin_equals_numpy():
     np.testing.assert_allclose(l_gpu, l_ref, rtol=1e-12)
     for k in p_ref:
         np.testing.assert_allclose(p_gpu[k].numpy(), p_ref[k], atol=1e-12)
+
+
+def test_gradient_descent_takes_steps_full_batch_and_leaves_params_alone():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((30, 2))
+    y = (X[:, 0] > 0).astype(int)
+    params0 = {"W": np.zeros((2, 2)), "b": np.zeros(2)}
+    calls = []
+
+    def loss_fn(params):
+        calls.append({k: v.copy() for k, v in params.items()})
+        return _softmax_regression(params, X, y)
+
+    params, losses = ref.gradient_descent(loss_fn, params0, lr=0.5, steps=4)
+    assert len(losses) == 4 == len(calls) and losses[-1] < losses[0]
+    loss1, g = _softmax_regression(params0, X, y)
+    assert losses[0] == loss1 and np.allclose(calls[1]["W"], -0.5 * g["W"])  # the second call sees one step
+    assert np.array_equal(params0["W"], np.zeros((2, 2))), "params must not be modified in place"
+    same, none = ref.gradient_descent(loss_fn, params0, lr=0.0, steps=2)
+    assert np.array_equal(same["W"], params0["W"]) and ref.gradient_descent(loss_fn, params0, lr=1.0, steps=0)[1] == []
+
+
+def test_gradient_descent_gpu_twin_equals_numpy():
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((20, 3)), rng.integers(0, 3, 20)
+    params0 = {"W": 0.1 * rng.standard_normal((3, 3)), "b": np.zeros(3)}
+    p_ref, l_ref = ref.gradient_descent(lambda p: _softmax_regression(p, X, y), params0, lr=0.3, steps=5)
+
+    def torch_loss(params):
+        loss, g = _softmax_regression({k: v.numpy() for k, v in params.items()}, X, y)
+        return loss, {k: torch.as_tensor(v) for k, v in g.items()}
+
+    p_gpu, l_gpu = gpu.gradient_descent(torch_loss, {k: torch.tensor(v) for k, v in params0.items()}, lr=0.3, steps=5)
+    np.testing.assert_allclose(l_gpu, l_ref, rtol=1e-12)
+    for k in p_ref:
+        np.testing.assert_allclose(p_gpu[k].numpy(), p_ref[k], atol=1e-12)

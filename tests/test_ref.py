@@ -439,3 +439,30 @@ def test_sgd_defaults_and_state_passthrough() -> None:
     assert_close(ref.sgd(w, dw)[0], np.full(3, 1.0 - 1e-2 * 2.0), rtol=0, atol=0)
     state = {"step": 3}
     assert ref.sgd(w, dw, state)[1] is state
+
+
+def test_linear_net_grads_reproduces_the_lectures_worked_example() -> None:
+    x, y = np.array([[1, 1]]), np.array([[0]])  # integers, as written in the lecture
+    loss, grads = ref.linear_net_grads(x, y, np.ones((2, 3)), np.ones(3), np.ones((3, 1)), np.ones(1))
+    assert loss == 50.0  # ½(10 − 0)²
+    assert np.all(grads["W1"] == 30.0) and np.all(grads["W0"] == 10.0)
+    assert np.all(grads["b1"] == 10.0) and np.all(grads["b0"] == 10.0)
+    assert all(g.dtype == np.float64 for g in grads.values())
+
+
+def test_linear_net_grads_matches_torch_autograd_and_finite_differences() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(8)
+    x, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    params = {"W0": rng.standard_normal((3, 4)), "b0": rng.standard_normal(4),
+              "W1": rng.standard_normal((4, 2)), "b1": rng.standard_normal(2)}
+    loss, grads = ref.linear_net_grads(x, y, **params)
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    y_hat = (torch.tensor(x) @ t["W0"] + t["b0"]) @ t["W1"] + t["b1"]
+    loss_t = 0.5 * ((y_hat - torch.tensor(y)) ** 2).sum() / 5
+    loss_t.backward()
+    assert loss == pytest.approx(loss_t.item(), rel=1e-13)
+    for k in params:
+        assert_close(grads[k], t[k].grad.numpy())
+        numeric = ref.numerical_gradient(lambda _: ref.linear_net_grads(x, y, **params)[0], params[k])
+        assert_grad_matches_fd(grads[k], numeric)

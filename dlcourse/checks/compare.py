@@ -413,3 +413,19 @@ def passed(name: str, n_cases: int, hidden: bool) -> None:
     """Print the one-line success message of a check (stdout only)."""
     kind = "public and hidden" if hidden else "public"
     print(f"✔ {name}: all {n_cases} {kind} cases passed.")
+
+
+def expect_float64_like(got: Any, expected: np.ndarray, *, what: str, case: str) -> None:
+    """float64 in, float64 out: a float32 answer can pass a value comparison, so its dtype is checked first.
+
+    Only a float array of the expected shape is judged here; anything else is left to ``expect_array``.
+    """
+    if (isinstance(got, np.ndarray) and got.shape == np.shape(expected) and got.dtype.kind == "f"
+            and got.dtype != np.float64):
+        raise CheckFailure(f"{what} has dtype {got.dtype}, expected float64 ({case}).\n  Hint: the inputs are "
+                           f"float64: keep that precision (gradient checks need it); don't cast to float32.")
+
+
+def truncated_mistake(expected: np.ndarray, ints: bool, hint: str) -> Mistake:
+    """What code that writes float results into an integer array returns (offered on integer cases only)."""
+    return Mistake(np.trunc(expected) if ints else None, hint, partial=True)

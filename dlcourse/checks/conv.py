@@ -20,7 +20,14 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_scalar
+from dlcourse.checks.compare import (
+    CheckRun,
+    Mistake,
+    expect_array,
+    expect_float64_like,
+    expect_scalar,
+    truncated_mistake,
+)
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.gradients import (
@@ -54,16 +61,6 @@ NOT_CONTIGUOUS = ("x is not C-contiguous here (a transposed or strided view): st
                   "describe it. Use the array's own x.strides, or np.ascontiguousarray(x) first.")
 
 
-def _truncated(expected: np.ndarray, ints: bool) -> Mistake:
-    """What code that writes float results into an integer array returns (offered on integer cases)."""
-    return Mistake(np.trunc(expected) if ints else None, TRUNCATED, partial=True)
-
-
-def _expect_float64(got: Any, expected: np.ndarray, what: str, case: str) -> None:
-    """float64 in, float64 out, checked before the values (a float32 answer can pass them)."""
-    if isinstance(got, np.ndarray) and got.shape == expected.shape and got.dtype.kind == "f" and got.dtype != "f8":
-        raise CheckFailure(f"{what} has dtype {got.dtype}, expected float64 ({case}).\n  Hint: the inputs are "
-                           f"float64: keep that precision (gradient checks need it); don't cast to float32.")
 
 
 def _layout(a: np.ndarray, layout: str) -> np.ndarray:
@@ -352,9 +349,9 @@ def check_conv_forward_naive(conv_forward_naive: Callable[..., Any], hidden: boo
             if defaults:
                 mistakes.append(Mistake(ref.conv_forward(x, w, b, 1, 1)[0], "called without stride and pad, the "
                                         "defaults are stride=1 and pad=0 (no padding)."))
-            _expect_float64(out, expected, "conv_forward_naive's out", case)
+            expect_float64_like(out, expected, what="conv_forward_naive's out", case=case)
             expect_array(out, expected, what="conv_forward_naive's out", case=case,
-                         mistakes=[*mistakes, _truncated(expected, x.dtype.kind in "iu")])
+                         mistakes=[*mistakes, truncated_mistake(expected, x.dtype.kind in "iu", TRUNCATED)])
             _expect_conv_cache("conv_forward_naive", cache, x, w, b, s, p, case)
     run.passed()
 
@@ -409,7 +406,7 @@ def check_conv_matrix(conv_matrix: Callable[..., Any], hidden: bool = False) -> 
                 mistakes.append(Mistake(ref.conv_matrix(kernel, shape, 1, 1), "called without stride and pad, the "
                                         "defaults are stride=1 and pad=0 (no padding)."))
             if kernel.dtype.kind == "f":
-                _expect_float64(got, expected, "conv_matrix", case)
+                expect_float64_like(got, expected, what="conv_matrix", case=case)
             expect_array(got, expected, what="conv_matrix", case=case, mistakes=mistakes,
                          hint="" if kernel.flags.c_contiguous else "the kernel is not C-contiguous here (a transposed "
                          "or strided view): its memory order is not its index order. Read it as kernel[p, q] (or "
@@ -460,7 +457,7 @@ def check_im2col(im2col: Callable[..., Any], hidden: bool = False) -> None:
             oh, ow = ref.conv_output_size(x.shape[2], kh, s, p), ref.conv_output_size(x.shape[3], kw, s, p)
             oh1, ow1 = ref.conv_output_size(x.shape[2], kh, 1, p), ref.conv_output_size(x.shape[3], kw, 1, p)
             if x.dtype.kind == "f":
-                _expect_float64(got, expected, "im2col", case)
+                expect_float64_like(got, expected, what="im2col", case=case)
             expect_array(got, expected, what="im2col", case=case, mistakes=[
                 Mistake(expected.transpose(0, 2, 1), "each window is a *column*: cols has shape (N, C·kh·kw, OH·OW)."),
                 Mistake(pqc, "the rows are in the wrong order: row (c·kh + p)·kw + q holds channel c, kernel row p, "
@@ -528,7 +525,7 @@ def check_col2im(col2im: Callable[..., Any], hidden: bool = False) -> None:
             counts = ref.col2im(np.ones_like(cols), shape, kh, kw, s, p)
             n, c, h, w = shape
             big = ref.col2im(cols, (n, c, h + 2 * p, w + 2 * p), kh, kw, s, 0)
-            _expect_float64(got, expected, "col2im", case)
+            expect_float64_like(got, expected, what="col2im", case=case)
             _expect_folded(got, expected, counts, "col2im", f"cols of shape {cols.shape}, " + case, mistakes=[
                 Mistake(_col2im_overwrite(cols, shape, kh, kw, s, p), OVERLAP_HINT),
                 Mistake(big, "the padding is still there: return the inner (H, W) part of the padded image."),
@@ -566,7 +563,7 @@ def check_conv_backward(conv_backward: Callable[..., Any], hidden: bool = False)
             nh, nw = x.shape[2] + 2 * p, x.shape[3] + 2 * p
             per_example = np.matmul(dout.reshape(n, f, -1), cols.transpose(0, 2, 1)).reshape((n,) + w.shape)
             for label, got, want in (("db", db, edb), ("dw", dw, edw), ("dx", dx, edx)):
-                _expect_float64(got, want, label, case)
+                expect_float64_like(got, want, what=label, case=case)
             # db first: the simplest gradient, and its mistakes are unambiguous.
             expect_array(db, edb, what="db", case=case, **GRAD_TOL, mistakes=[
                 Mistake(dout.sum(axis=(2, 3)), "db must be summed over the batch too: Σ over n, i and j."),
@@ -588,7 +585,7 @@ def check_conv_backward(conv_backward: Callable[..., Any], hidden: bool = False)
                 Mistake(ref.col2im(np.matmul(w[:, :, ::-1, ::-1].reshape(f, -1).T, dout.reshape(n, f, -1)),
                                    x.shape, kh, kw, s, p),
                         "dx used a flipped kernel; with im2col, dx = col2im(w̃ᵀ · dout), w̃ = w.reshape(F, −1)."),
-                _truncated(edx, x.dtype.kind in "iu"),
+                truncated_mistake(edx, x.dtype.kind in "iu", TRUNCATED),
             ], **GRAD_TOL)
             if hidden and x.size * w.size < 4000:
                 expect_backward_matches_finite_differences(
@@ -658,9 +655,9 @@ def check_conv_transpose_forward(conv_transpose_forward: Callable[..., Any], hid
                           "several input positions sums them.", name="overwrite")
                   for value in (_col2im_overwrite(cols, (n, cout, ho, wo), kh, kw, s, p),  # per kernel offset
                                 _patches_overwritten(xf, w, s, p, ho, wo))),  # per input position
-                _truncated(expected, x.dtype.kind in "iu"),
+                truncated_mistake(expected, x.dtype.kind in "iu", TRUNCATED),
             ]
-            _expect_float64(out, expected, "conv_transpose_forward's out", case)
+            expect_float64_like(out, expected, what="conv_transpose_forward's out", case=case)
             expect_array(out, expected, what="conv_transpose_forward's out", case=case, mistakes=mistakes)
             if not isinstance(cache, (tuple, list)) or len(cache) < 5:
                 raise CheckFailure(f"conv_transpose_forward's cache should be a tuple that starts with "
@@ -748,7 +745,7 @@ def check_max_pool_backward(max_pool_backward: Callable[..., Any], hidden: bool 
             is_first = (np.arange(k * k)[None, None, :, None] == first[:, :, None, :]).astype(float)
             mask_only = ref.col2im(is_first.reshape(x.shape[0], -1, is_first.shape[-1]), x.shape, k, k, s, 0)
             overwrite = _col2im_overwrite(onehot.reshape(x.shape[0], -1, onehot.shape[-1]), x.shape, k, k, s, 0)
-            _expect_float64(got, expected, "max_pool_backward's dx", case)
+            expect_float64_like(got, expected, what="max_pool_backward's dx", case=case)
             _expect_folded(got, expected, counts, "max_pool_backward's dx", case, mistakes=[
                 Mistake(_route_to_all_maxima(x, dout, k, s),
                         "the gradient goes to every tied maximum of a window; only one input produced the max: "
@@ -758,7 +755,7 @@ def check_max_pool_backward(max_pool_backward: Callable[..., Any], hidden: bool 
                         "each window's gradient to its maximum only."),
                 Mistake(mask_only,
                         "multiply by dout: the mask of maxima only says where the gradient goes."),
-                _truncated(expected, x.dtype.kind in "iu"),
+                truncated_mistake(expected, x.dtype.kind in "iu", TRUNCATED),
             ], hint=NOT_CONTIGUOUS if not x.flags.c_contiguous else "", **GRAD_TOL)
     run.passed()
 
@@ -787,7 +784,7 @@ def check_avg_pool_forward(avg_pool_forward: Callable[..., Any], hidden: bool = 
             out, cache = unpack(result, 2, name="avg_pool_forward", names=("out", "cache"))
             expected, _ = ref.avg_pool_forward(x, k, given_s)
             xf = np.asarray(x, dtype=np.float64)
-            _expect_float64(out, expected, "avg_pool_forward's out", case)
+            expect_float64_like(out, expected, what="avg_pool_forward's out", case=case)
             expect_array(out, expected, what="avg_pool_forward's out", case=case, mistakes=[
                 Mistake(expected * k * k, "that is the sum of each window; the average divides it by pool·pool."),
                 Mistake(expected * k if k > 1 else None, "divide by the number of inputs in a window, pool·pool, "
@@ -796,7 +793,7 @@ def check_avg_pool_forward(avg_pool_forward: Callable[..., Any], hidden: bool = 
                         "pooling takes the mean of each window."),
                 Mistake(ref.avg_pool_forward(xf, k, 1)[0] if given_s is None and k > 1 else None,
                         "stride None means stride = pool (windows side by side), not stride 1.", shape_only=True),
-                _truncated(expected, x.dtype.kind in "iu"),
+                truncated_mistake(expected, x.dtype.kind in "iu", TRUNCATED),
             ], hint=NOT_CONTIGUOUS if not x.flags.c_contiguous else "")
             cx, ck, cs = unpack(cache, 3, name="avg_pool_forward's cache", names=("x", "pool", "stride"))
             if not (isinstance(cx, np.ndarray) and cx.shape == x.shape and np.array_equal(cx, x)):
@@ -824,7 +821,7 @@ def check_avg_pool_backward(avg_pool_backward: Callable[..., Any], hidden: bool 
             expected = ref.avg_pool_backward(dout, cache)
             counts = _pool_counts(x.shape, k, s)
             share = dout / (k * k)
-            _expect_float64(got, expected, "avg_pool_backward's dx", case)
+            expect_float64_like(got, expected, what="avg_pool_backward's dx", case=case)
             _expect_folded(got, expected, counts, "avg_pool_backward's dx", case, mistakes=[
                 Mistake(expected * k * k, "each input of a window gets dout/(pool·pool), the derivative of the mean: "
                         "divide by pool·pool."),

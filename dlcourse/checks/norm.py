@@ -3,7 +3,10 @@
 The batch-norm contract is :func:`dlcourse.ref.batchnorm_forward`'s:
 ``batchnorm_forward(x, gamma, beta, state, cfg) -> (out, cache, new_state)`` with
 cache = (x, x̂, μ, σ², γ, ε) and ``state`` = {"running_mean", "running_var"} returned as a new
-dict (changing the given one in place fails the check, as every in-place change does).
+dict (changing the given one in place fails the check, as every in-place change does; so does
+returning the dict it was given). Hidden cases add
+a feature that is constant over the batch (σ² = 0), momentum 0 and 1, an eval batch of one,
+integer and transposed inputs, and float64 outputs.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import CheckRun, Mistake, expect_array
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_equal
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.gradients import GRAD_TOL, expect_backward_matches_finite_differences
@@ -39,17 +42,40 @@ def _bn_cases(hidden: bool) -> Iterator[Case]:
     dims = [(6, 4), (10, 3)]
     if hidden:
         dims += [(2, 5), (int(rng.integers(3, 20)), int(rng.integers(1, 8))), (32, 2)]
-    for i, (n, d) in enumerate(dims):
+    def draw(n: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         # Features far from zero mean and unit variance, so that normalizing visibly matters.
         x = rng.standard_normal((n, d)) * rng.uniform(0.5, 4.0, d) + rng.uniform(-3, 3, d)
-        gamma = rng.uniform(0.5, 2.0, d)
-        beta = rng.standard_normal(d)
         state = {"running_mean": rng.standard_normal(d), "running_var": rng.uniform(0.5, 2.0, d)}
+        return x, rng.uniform(0.5, 2.0, d), rng.standard_normal(d), state
+
+    for i, (n, d) in enumerate(dims):
+        x, gamma, beta, state = draw(n, d)
         momentum = [0.1, 0.3, 0.05, 0.5, 0.2][i]
         eps = 1e-5 if i % 2 == 0 else 1e-3
         for mode in ("train", "eval"):
             cfg = {"mode": mode, "momentum": momentum, "eps": eps}
             yield f"{mode} mode, x of shape {(n, d)}, momentum {momentum}, eps {eps}", x, gamma, beta, state, cfg
+    if hidden:
+        x, gamma, beta, state = draw(6, 3)
+        x[:, 1] = 2.5  # σ² = 0: x̂ is 0 there, and only ε keeps the division finite
+        for mode in ("train", "eval"):
+            yield f"{mode} mode, x of shape (6, 3) with feature 1 constant over the batch (σ² = 0), momentum 0.1", \
+                x, gamma, beta, state, {"mode": mode, "momentum": 0.1, "eps": 1e-5}
+        x, gamma, beta, state = draw(5, 2)
+        for m in (0.0, 1.0):
+            yield f"train mode, x of shape (5, 2), momentum {m} (running statistics {'kept' if m == 0 else 'replaced'})", \
+                x, gamma, beta, state, {"mode": "train", "momentum": m, "eps": 1e-5}
+        x, gamma, beta, state = draw(1, 4)
+        yield "eval mode, a batch of one example, x of shape (1, 4)", x, gamma, beta, state, \
+            {"mode": "eval", "momentum": 0.1, "eps": 1e-5}
+        _, gamma, beta, state = draw(4, 3)
+        x = rng.integers(0, 256, size=(4, 3))
+        for mode in ("train", "eval"):
+            yield f"{mode} mode, integer x (pixel values 0–255) of shape (4, 3)", x, gamma, beta, state, \
+                {"mode": mode, "momentum": 0.1, "eps": 1e-5}
+        x, gamma, beta, state = draw(3, 5)
+        yield "train mode, x of shape (3, 5) stored column by column (a transposed, non-contiguous array)", \
+            np.asfortranarray(x), gamma, beta, state, {"mode": "train", "momentum": 0.2, "eps": 1e-5}
 
 
 def _bn_mistakes(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, state: dict[str, np.ndarray],
@@ -93,8 +119,16 @@ def _bn_mistakes(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, state: dict
         ]
     else:
         mean_m = [Mistake(m * mu + (1 - m) * rm, "eval mode leaves the running statistics unchanged.")]
-        var_m = [Mistake((1 - m) * rv + m * var * n / (n - 1), "eval mode leaves the running statistics unchanged.")]
+        var_m = [Mistake((1 - m) * rv + m * var * n / (n - 1) if n > 1 else None,  # no unbiased variance of one
+                         "eval mode leaves the running statistics unchanged.")]
     return out_m, mean_m, var_m
+
+
+def _expect_new_dict(new_state: dict[str, Any], state: dict[str, np.ndarray], case: str) -> None:
+    """The returned state is a new dict: the caller keeps the old one (e.g. to evaluate before the step)."""
+    if new_state is state:
+        raise CheckFailure(f"batchnorm_forward returned the state dict it was given ({case}): return a new dict, "
+                           f"e.g. {{'running_mean': ..., 'running_var': ...}}.")
 
 
 def _expect_state(state: Any, case: str) -> dict[str, Any]:
@@ -115,7 +149,10 @@ def check_batchnorm_forward(batchnorm_forward: Callable[..., Any], hidden: bool 
             e_out, e_cache, e_state = ref.batchnorm_forward(x, gamma, beta, state, cfg)
             out_m, mean_m, var_m = _bn_mistakes(x, gamma, beta, state, cfg)
             expect_array(out, e_out, what="out", case=case, **_TOL, mistakes=out_m)
+            expect_equal(np.asarray(out).dtype.name, "float64", what="the dtype of out", case=case,
+                         hint="work in float64 (an integer x gives float statistics; don't cast to float32).")
             new_state = _expect_state(new_state, case)
+            _expect_new_dict(new_state, state, case)
             expect_array(new_state["running_mean"], e_state["running_mean"], what="state['running_mean']", case=case,
                          **_TOL, mistakes=mean_m)
             expect_array(new_state["running_var"], e_state["running_var"], what="state['running_var']", case=case,
@@ -166,6 +203,8 @@ def check_batchnorm_backward(batchnorm_backward: Callable[..., Any], hidden: boo
         with run.case():
             _, cache, _ = ref.batchnorm_forward(x, gamma, beta, state, cfg)
             dout = rng.standard_normal(x.shape)
+            if not x.flags.c_contiguous:
+                dout = np.asfortranarray(dout)  # transposed like x
             result = call_student(batchnorm_backward, dout, cache, name="batchnorm_backward")
             dx, dgamma, dbeta = unpack(result, 3, name="batchnorm_backward", names=("dx", "dgamma", "dbeta"))
             e_dx, e_dgamma, e_dbeta = ref.batchnorm_backward(dout, cache)
@@ -190,11 +229,16 @@ def check_batchnorm_backward(batchnorm_backward: Callable[..., Any], hidden: boo
                 Mistake(g / (n * s) * (n * dout - dout.sum(axis=0) - x_hat * (dout * x_hat).sum(axis=0)) * s**2 / s,
                         "divide by √(σ² + ε), the standard deviation, once."),
             ])
-            # With N = 2, x̂ = ±1 whatever x is, so dx is ~0 and finite differences measure only noise.
-            if hidden and n > 2:
+            for label, got in (("dx", dx), ("dgamma", dgamma), ("dbeta", dbeta)):
+                expect_equal(np.asarray(got).dtype.name, "float64", what=f"the dtype of {label}", case=case,
+                             hint="the cache holds float64 arrays: keep that precision.")
+            # With N = 2, x̂ = ±1 whatever x is, so dx is ~0 and finite differences measure only noise; a
+            # constant feature (σ² = 0) has a slope of γ/√ε, too steep for differences with h = 1e-5.
+            if hidden and n > 2 and "constant" not in case:
                 expect_backward_matches_finite_differences(
                     "batchnorm_backward", lambda xx, gg, bb: ref.batchnorm_forward(xx, gg, bb, state, cfg)[0],
-                    (x, gamma, beta), dout, (dx, dgamma, dbeta), ("dx", "dgamma", "dbeta"), case=case)
+                    (x.astype(np.float64), gamma, beta), dout, (dx, dgamma, dbeta), ("dx", "dgamma", "dbeta"),
+                    case=case)
     run.passed()
 
 
@@ -214,6 +258,13 @@ def _std_cases(hidden: bool) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     X_train = rng.integers(0, 256, size=(12, 3)).astype(np.float64)
     X_train[:, 1] = 128.0  # a constant feature (a pixel that is always mid-grey)
     yield "pixel values 0–255 with a constant feature", X_train, rng.integers(0, 256, size=(4, 3)).astype(np.float64)
+    if hidden:
+        X_train = rng.integers(0, 256, size=(10, 4))
+        yield "integer pixel values 0–255 (an integer array)", X_train, rng.integers(0, 256, size=(3, 4))
+        yield "a training split of one example (every std is 0)", rng.standard_normal((1, 3)) * 5 + 2, \
+            rng.standard_normal((4, 3))
+        yield "X_train and X_test transposed (non-contiguous)", (rng.standard_normal((3, 15)) * 4 + 1).T, \
+            rng.standard_normal((3, 5)).T
 
 
 @exercise("standardize")
@@ -255,4 +306,7 @@ def check_standardize(standardize: Callable[..., Any], hidden: bool = False) -> 
                 Mistake((X_test - both.mean(axis=0)) / std_all, leak),
                 Mistake(X_test, "standardize the test split too, with the training mean and std."),
             ])
+            for label, got in (("Z_train", Z_train), ("Z_test", Z_test), ("mean", mean), ("std", std)):
+                expect_equal(np.asarray(got).dtype.name, "float64", what=f"the dtype of {label}", case=case,
+                             hint="return float64 arrays (statistics of integer pixels are not integers).")
     run.passed()

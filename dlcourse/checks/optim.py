@@ -5,7 +5,11 @@ called step after step on a fixed gradient sequence, starting from ``state = {}`
 own returned state, and every iterate is compared with :mod:`dlcourse.ref.optim`'s. Public cases
 include a learning rate that changes mid-run (as under a schedule) and a large ε (so where ε
 goes shows); hidden ones add other shapes, random hyper-parameters, long runs, tiny and zero
-gradients. Known wrong rules are run on the same gradients, so a wrong iterate is diagnosed.
+gradients, a cfg that leaves every optional key at its documented default, a learning rate of 0,
+transposed (non-contiguous) and integer arrays, and the state contract: a new dict every call,
+holding nothing that aliases the w or dw it was given (a training loop reuses its gradient
+buffers), float64 iterates. Known wrong rules are run on the same gradients, so a wrong iterate
+is diagnosed.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import CheckRun, Mistake, expect_array, record
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_equal, record
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.guard import call_student, unpack
@@ -31,6 +35,8 @@ __all__ = [
     "check_adadelta",
     "check_adam",
     "check_step_decay",
+    "check_exponential_decay",
+    "check_cosine_annealing",
     "check_train_minibatch",
 ]
 
@@ -52,14 +58,18 @@ class _Run:
     cfgs: list[dict[str, Any]]
 
 
-def _trajectory(rule: Rule, run: _Run) -> np.ndarray:
-    """Iterates (T, *shape) of ``rule`` (a reference or variant, never student code)."""
+def _trajectory(rule: Rule, run: _Run, base: dict[str, Any] | None = None) -> np.ndarray:
+    """Iterates (T, *shape) of ``rule`` (a reference or variant, never student code).
+
+    ``base``: the full cfg a variant needs (a case may leave optional keys to the defaults, which
+    only the reference and the student's rule know).
+    """
     w, state, path = run.w0.copy(), {}, []
     with np.errstate(all="ignore"):  # variants may divide by zero; they are only compared with
         for g, cfg in zip(run.grads, run.cfgs):
-            w, state = rule(w, g, state, cfg)
+            w, state = rule(w, g, state, cfg if base is None else dict(base, **cfg))
             path.append(w)
-    return np.array(path)
+    return np.array(path, dtype=np.float64)
 
 
 def _runs(base: dict[str, Any], hidden: bool, eps_key: bool, big_eps: float = 0.1) -> Iterator[_Run]:
@@ -89,6 +99,16 @@ def _runs(base: dict[str, Any], hidden: bool, eps_key: bool, big_eps: float = 0.
                    rng.standard_normal((4, 4)), 1e-5 * rng.standard_normal((10, 4, 4)), cfgs(10))
         yield _Run("w of shape (3,), 5 steps, large gradients (~1e3)", rng.standard_normal(3),
                    1e3 * rng.standard_normal((5, 3)), cfgs(5))
+        # Only lr given: every other key at the documented default (small gradients, so ε shows).
+        yield _Run("w of shape (2, 2), 6 steps, cfg = {'lr': ...} only (the other keys at their defaults), "
+                   "small gradients (~1e-6)", rng.standard_normal((2, 2)), 1e-6 * rng.standard_normal((6, 2, 2)),
+                   [{"lr": lr} for _ in range(6)])
+        yield _Run("w of shape (4,), lr = 0 for 3 steps (the state still learns), then lr", rng.standard_normal(4),
+                   rng.standard_normal((7, 4)), [dict(base, lr=0.0 if t < 3 else lr) for t in range(7)])
+        yield _Run("w and dw of shape (3, 4), transposed (non-contiguous) arrays, 5 steps",
+                   rng.standard_normal((4, 3)).T, rng.standard_normal((5, 4, 3)).transpose(0, 2, 1), cfgs(5))
+        yield _Run("integer starting w = [1, 0, -2], 4 steps", np.array([1, 0, -2]), rng.standard_normal((4, 3)),
+                   cfgs(4))
 
 
 def _check_rule(
@@ -109,18 +129,21 @@ def _check_rule(
     check = CheckRun(name, hidden)
     for trial in check.cases(_runs(base, hidden, eps_key)):
         with check.case():
-            expected = _trajectory(reference, trial)
-            wrong = [(_trajectory(v, trial), hint) for v, hint in variants]
             w, state, path = trial.w0.copy(), {}, []
+            expected = _trajectory(reference, trial)
             for t, (g, cfg) in enumerate(zip(trial.grads, trial.cfgs)):
-                result = call_student(student, w, g, state, dict(cfg), name=name)
-                w, state = unpack(result, 2, name=name, names=("w", "state"))
+                given = state
+                result = call_student(student, w, g, given, dict(cfg), name=name)
+                w_new, state = unpack(result, 2, name=name, names=("w", "state"))
                 if not isinstance(state, dict):
                     raise CheckFailure(f"{name} should return the new state as a dict (e.g. {{'velocity': v}}); "
                                        f"got {type(state).__name__} ({trial.case}).")
+                _expect_fresh_state(name, state, given, w, g, f"{trial.case}, step {t + 1}")
+                w = w_new
                 if not isinstance(w, np.ndarray) or w.shape != expected[t].shape or w.dtype.kind not in "fiub":
                     expect_array(w, expected[t], what=f"w after step {t + 1}", case=f"{trial.case}, cfg {cfg}")
                 path.append(w)
+            wrong = [(_trajectory(v, trial, base), hint) for v, hint in variants]
             got = np.array(path, dtype=np.float64)
             with np.errstate(all="ignore"):
                 close = np.isclose(got, expected, rtol=1e-7, atol=1e-12).reshape(len(got), -1).all(axis=1)
@@ -131,7 +154,30 @@ def _check_rule(
                 expect_array(got[t], expected[t], what=f"w after step {t + 1}",
                              case=f"{trial.case}, cfg {trial.cfgs[t]}", rtol=1e-7, atol=1e-12,
                              nonfinite_hint=nonfinite, mistakes=[replace(m, value=m.value[t]) for m in whole])
+            if trial.w0.dtype == np.float64:  # float64 in, float64 out
+                expect_equal(path[-1].dtype.name, "float64", what=f"the dtype of w after step {len(path)}",
+                             case=trial.case, hint="w and dw are float64: keep that precision (don't cast to float32).")
     check.passed()
+
+
+def _expect_fresh_state(name: str, state: dict[str, Any], given: dict[str, Any], w: np.ndarray, dw: np.ndarray,
+                        case: str) -> None:
+    """The state contract: a new dict, holding no array that is (a view of) the w or dw it was given.
+
+    A training loop keeps the old state (to restart a step) and reuses its gradient buffer for the
+    next step's gradient; a state that shares memory with either changes behind the rule's back.
+    """
+    if state is given:
+        raise CheckFailure(f"{name} returned the state dict it was given ({case}): return a new dict (e.g. "
+                           f"`{{'velocity': v}}`), so that the caller's old state stays as it was.")
+    for key, value in state.items():
+        for label, arr in (("dw", dw), ("w", w)):
+            if isinstance(value, np.ndarray) and np.shares_memory(value, arr):
+                raise CheckFailure(
+                    f"{name}'s new state[{key!r}] is the array {label} it was given (or a view of it) ({case}). The "
+                    f"caller may overwrite {label} after the step (a training loop reuses its gradient buffer), which "
+                    f"would change your state too: store a new array (e.g. `dw.copy()`, or the result of an "
+                    f"arithmetic expression).")
 
 
 # --------------------------------------------------------------------------- momentum family
@@ -356,6 +402,13 @@ def _adam_lecture(w, dw, s, c):
     return w - c["lr"] * (m / c["beta1"]) / (np.sqrt(v / c["beta2"]) + c["eps"]), st
 
 
+def _adam_lecture_literal(w, dw, s, c):
+    # The lecture's recursion taken literally: the state keeps the averages already divided by β.
+    m = (c["beta1"] * s.get("m", 0.0) + (1 - c["beta1"]) * dw) / c["beta1"]
+    v = (c["beta2"] * s.get("v", 0.0) + (1 - c["beta2"]) * dw * dw) / c["beta2"]
+    return w - c["lr"] * m / (np.sqrt(v) + c["eps"]), {"m": m, "v": v}
+
+
 def _adam_eps_inside(w, dw, s, c):
     t, m, v, st = _adam_parts(w, dw, s, c)
     return w - c["lr"] * (m / (1 - c["beta1"] ** t)) / np.sqrt(v / (1 - c["beta2"] ** t) + c["eps"]), st
@@ -384,6 +437,9 @@ def check_adam(adam: Callable[..., Any], hidden: bool = False) -> None:
                               "corrections 1 − β₁ᵗ and 1 − β₂ᵗ."),
         (_adam_lecture, "the bias correction divides by 1 − βᵗ (t = number of steps), not by β "
                         "as the lecture's formula says."),
+        (_adam_lecture_literal, "this is the lecture's recursion taken literally: the state keeps m/β₁ and v/β₂, "
+                                "so the division by β compounds and the steps grow like √t. Keep the plain "
+                                "averages m and v in the state and divide copies by 1 − βᵗ (t = number of steps)."),
         (_adam_t_from_zero, "count steps from t = 1: increment t before using it (1 − β⁰ = 0)."),
         (_adam_t_frozen, "t must count the steps: keep it in the state and increment it every call."),
         (_adam_eps_inside, _EPS_OUTSIDE.replace("(√r + ε)", "(√v̂ + ε)")),
@@ -395,42 +451,142 @@ def check_adam(adam: Callable[..., Any], hidden: bool = False) -> None:
 # --------------------------------------------------------------------------- schedules
 
 
+ScheduleCase = tuple[str, tuple[Any, ...], dict[str, Any], int]
+
+
+def _check_schedule(name: str, student: Callable[..., Any], reference: Callable[..., float],
+                    cases: list[ScheduleCase],
+                    mistakes: Callable[[tuple[Any, ...], dict[str, Any], np.ndarray], list[Mistake]],
+                    hidden: bool) -> None:
+    """Evaluate ``student(*head, t, *tail, **kwargs)`` for t = 0 … T − 1 and compare the whole schedule.
+
+    Each case is (description, positional arguments with None where t goes, keyword arguments,
+    number of epochs T); the returned learning rates must be single numbers. ``mistakes(args,
+    kwargs, ts)`` gives the known wrong schedules for a case.
+    """
+    check = CheckRun(name, hidden)
+    for case, args, kwargs, epochs in check.cases(cases):
+        with check.case():
+            ts = np.arange(epochs)
+            got = []
+            for t in ts:
+                call = tuple(int(t) if a is None else a for a in args)
+                value = call_student(student, *call, name=name, **kwargs)
+                if hasattr(value, "detach") or isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0 \
+                        or not isinstance(value, (int, float, np.integer, np.floating, np.ndarray)):
+                    raise CheckFailure(f"{name} should return one number (a float), got {type(value).__name__} "
+                                       f"({case}, t={t}).")
+                got.append(float(value))
+            expected = np.array([reference(*(int(t) if a is None else a for a in args), **kwargs) for t in ts])
+            expect_array(np.array(got), expected, what="the schedule", case=f"{case}; values for t = 0…{epochs - 1}",
+                         mistakes=mistakes(args, kwargs, ts))
+    check.passed()
+
+
 @exercise("step_decay")
 def check_step_decay(step_decay: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``step_decay(lr0, t, step_size, gamma=0.1) -> float``: lr₀·γ^⌊t/step_size⌋."""
     rng = case_rng(hidden, SALT)
-    cases: list[tuple[float, int, float | None, int]] = [(0.1, 3, 0.5, 12), (1.0, 1, None, 6)]
+    cases: list[ScheduleCase] = [
+        ("lr0=0.1, step_size=3, gamma=0.5", (0.1, None, 3), {"gamma": 0.5}, 12),
+        ("lr0=1.0, step_size=1, gamma left at its default", (1.0, None, 1), {}, 6),
+    ]
     if hidden:
-        cases += [(0.05, 10, 0.3, 45), (2.0, 4, 1.0, 9),
-                  (float(rng.uniform(0.01, 1)), int(rng.integers(2, 8)), float(rng.uniform(0.1, 0.9)), 30)]
-    check = CheckRun("step_decay", hidden)
-    for lr0, size, gamma, epochs in check.cases(cases):
-        with check.case():
-            g = 0.1 if gamma is None else gamma
-            ts = np.arange(epochs)
-            got = []
-            for t in ts:
-                args = (lr0, int(t), size) if gamma is None else (lr0, int(t), size, gamma)
-                value = call_student(step_decay, *args, name="step_decay")
-                if hasattr(value, "detach") or isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0:
-                    raise CheckFailure(f"step_decay should return one number (a float), got {type(value).__name__} "
-                                       f"(lr0={lr0}, t={t}, step_size={size}).")
-                got.append(float(value))
-            expected = np.array([ref.step_decay(lr0, int(t), size, g) for t in ts])
-            case = (f"lr0={lr0}, step_size={size}, " + ("gamma left at its default" if gamma is None else f"gamma={g}")
-                    + f"; values for t = 0…{epochs - 1}")
-            expect_array(np.array(got), expected, what="the schedule", case=case, mistakes=[
-                Mistake(lr0 * g ** ((ts + 1) // size), "off by one: the first drop comes at t = step_size "
-                        "(epochs 0 … step_size − 1 use lr0); use ⌊t / step_size⌋."),
-                Mistake(lr0 * g ** np.ceil(ts / size), "use the floor ⌊t / step_size⌋, not the ceiling: "
-                        "epochs 0 … step_size − 1 use lr0."),
-                Mistake(lr0 * g ** (ts / size), "the learning rate drops in steps: the exponent is the "
-                        "whole number ⌊t / step_size⌋ (use //)."),
-                Mistake(lr0 * g ** ts, "that decays every epoch: raise γ to the number of completed "
-                        "steps ⌊t / step_size⌋, not to t."),
-                Mistake(lr0 * g * (ts // size), "raise γ to a power, lr0 · γ^⌊t/step_size⌋; don't multiply by it."),
-            ])
-    check.passed()
+        g = float(rng.uniform(0.1, 0.9))
+        lr0 = float(rng.uniform(0.01, 1))
+        size = int(rng.integers(2, 8))
+        cases += [
+            ("lr0=0.05, step_size=10, gamma=0.3", (0.05, None, 10, 0.3), {}, 45),
+            ("lr0=2.0, step_size=4, gamma=1.0 (constant)", (2.0, None, 4), {"gamma": 1.0}, 9),
+            ("integer lr0=1, step_size=2, gamma=0.5", (1, None, 2, 0.5), {}, 7),
+            ("learning rate 0: lr0=0.0, step_size=2, gamma=0.5", (0.0, None, 2, 0.5), {}, 5),
+            (f"lr0={lr0:.4g}, step_size={size}, gamma={g:.4g}", (lr0, None, size), {"gamma": g}, 30),
+        ]
+
+    def mistakes(args: tuple[Any, ...], kwargs: dict[str, Any], ts: np.ndarray) -> list[Mistake]:
+        lr0, size = args[0], args[2]
+        g = args[3] if len(args) > 3 else kwargs.get("gamma", 0.1)
+        return [
+            Mistake(lr0 * g ** ((ts + 1) // size), "off by one: the first drop comes at t = step_size "
+                    "(epochs 0 … step_size − 1 use lr0); use ⌊t / step_size⌋."),
+            Mistake(lr0 * g ** np.ceil(ts / size), "use the floor ⌊t / step_size⌋, not the ceiling: "
+                    "epochs 0 … step_size − 1 use lr0."),
+            Mistake(lr0 * g ** (ts / size), "the learning rate drops in steps: the exponent is the "
+                    "whole number ⌊t / step_size⌋ (use //)."),
+            Mistake(lr0 * g ** ts, "that decays every epoch: raise γ to the number of completed "
+                    "steps ⌊t / step_size⌋, not to t."),
+            Mistake(lr0 * g * (ts // size), "raise γ to a power, lr0 · γ^⌊t/step_size⌋; don't multiply by it."),
+        ]
+
+    _check_schedule("step_decay", step_decay, ref.step_decay, cases, mistakes, hidden)
+
+
+@exercise("exponential_decay")
+def check_exponential_decay(exponential_decay: Callable[..., Any], hidden: bool = False) -> None:
+    """Check ``exponential_decay(lr0, t, gamma) -> float``: lr₀·γᵗ."""
+    rng = case_rng(hidden, SALT)
+    cases: list[ScheduleCase] = [
+        ("lr0=0.1, gamma=0.9", (0.1, None, 0.9), {}, 10),
+        ("lr0=1.0, gamma=0.5", (1.0, None, 0.5), {}, 6),
+    ]
+    if hidden:
+        g = float(rng.uniform(0.8, 0.999))
+        cases += [
+            ("lr0=0.3, gamma=1.0 (constant)", (0.3, None, 1.0), {}, 5),
+            ("integer lr0=2, gamma=0.8", (2, None, 0.8), {}, 6),
+            ("learning rate 0: lr0=0.0, gamma=0.9", (0.0, None, 0.9), {}, 4),
+            (f"lr0=0.01, gamma={g:.4g}, 100 epochs", (0.01, None, g), {}, 100),
+        ]
+
+    def mistakes(args: tuple[Any, ...], kwargs: dict[str, Any], ts: np.ndarray) -> list[Mistake]:
+        lr0, g = args[0], args[2]
+        return [
+            Mistake(lr0 * g ** (ts + 1), "off by one: epoch 0 uses lr0 itself (γ⁰ = 1), so α_t = lr0·γᵗ."),
+            Mistake(lr0 * (1 - g) ** ts, "γ is the factor kept each epoch, not the fraction removed: α_t = lr0·γᵗ."),
+            Mistake(lr0 * np.exp(-g * ts), "that is lr0·e^(−γt), with γ as a decay rate; here γ is the factor per "
+                    "epoch: α_t = lr0·γᵗ (PyTorch's ExponentialLR)."),
+            Mistake(lr0 * g * ts, "raise γ to the power t: α_t = lr0·γᵗ, not lr0·γ·t."),
+            Mistake(lr0 / (1 + g * ts), "that is inverse-time decay lr0/(1 + γt); exponential decay is lr0·γᵗ."),
+        ]
+
+    _check_schedule("exponential_decay", exponential_decay, ref.exponential_decay, cases, mistakes, hidden)
+
+
+@exercise("cosine_annealing")
+def check_cosine_annealing(cosine_annealing: Callable[..., Any], hidden: bool = False) -> None:
+    """Check ``cosine_annealing(lr0, t, t_max, lr_min=0.0) -> float``: lr_min + ½(lr₀ − lr_min)(1 + cos(πt/T))."""
+    rng = case_rng(hidden, SALT)
+    cases: list[ScheduleCase] = [
+        ("lr0=0.1, t_max=10, lr_min left at its default", (0.1, None, 10), {}, 11),
+        ("lr0=0.5, t_max=8, lr_min=0.01", (0.5, None, 8), {"lr_min": 0.01}, 9),
+    ]
+    if hidden:
+        big = int(rng.integers(20, 60))
+        cases += [
+            ("lr0=0.2, t_max=1, lr_min=0.05", (0.2, None, 1, 0.05), {}, 2),
+            ("lr0 = lr_min = 0.03 (constant), t_max=5", (0.03, None, 5), {"lr_min": 0.03}, 6),
+            ("integer lr0=1, t_max=4", (1, None, 4), {}, 5),
+            ("learning rate 0: lr0=0.0, t_max=3", (0.0, None, 3), {}, 4),
+            (f"lr0=0.1, t_max={big}, lr_min=1e-4", (0.1, None, big), {"lr_min": 1e-4}, big + 1),
+        ]
+
+    def mistakes(args: tuple[Any, ...], kwargs: dict[str, Any], ts: np.ndarray) -> list[Mistake]:
+        lr0, t_max = args[0], args[2]
+        lr_min = args[3] if len(args) > 3 else kwargs.get("lr_min", 0.0)
+        span, phase = lr0 - lr_min, np.pi * ts / t_max
+        return [
+            Mistake(lr_min + span * (1 + np.cos(phase)), "multiply by ½: ½(1 + cos) runs from 1 down to 0."),
+            Mistake(lr_min + 0.5 * span * (1 + np.cos(ts / t_max)), "the angle is π·t/T (radians): at t = T the "
+                    "cosine must reach cos π = −1."),
+            Mistake(0.5 * lr0 * (1 + np.cos(phase)), "the schedule ends at lr_min, not 0: α_t = lr_min + "
+                    "½(lr0 − lr_min)(1 + cos(πt/T)).", partial=True),
+            Mistake(lr_min + 0.5 * span * (1 - np.cos(phase)), "the schedule starts at lr0 and falls: use 1 + cos, "
+                    "not 1 − cos."),
+            Mistake(lr_min + 0.5 * span * (1 + np.cos(2 * phase)), "half a period over T epochs: the angle is πt/T, "
+                    "not 2πt/T."),
+        ]
+
+    _check_schedule("cosine_annealing", cosine_annealing, ref.cosine_annealing, cases, mistakes, hidden)
 
 
 # --------------------------------------------------------------------------- mini-batch training
@@ -471,19 +627,26 @@ def _train_variant(params, X, y, lr, b, epochs, seed, *, shuffle="each", drop_la
 def check_train_minibatch(train_minibatch: Callable[..., Any], hidden: bool = False) -> None:
     """Check ``train_minibatch(loss_fn, params, X, y, *, lr, batch_size, epochs, rng) -> (params, losses)``."""
     rng = case_rng(hidden, SALT)
-    dims = [(23, 5, 2, 0.5), (20, 4, 3, 0.3)]  # (N, batch size, epochs, lr)
+    dims = [(23, 5, 2, 0.5, ""), (20, 4, 3, 0.3, "")]  # (N, batch size, epochs, lr, what else)
     if hidden:
-        dims += [(17, 17, 4, 0.5), (9, 1, 2, 0.2), (6, 10, 3, 0.5), (int(rng.integers(20, 40)), 7, 2, 0.4)]
+        dims += [(17, 17, 4, 0.5, ""), (9, 1, 2, 0.2, ""), (6, 10, 3, 0.5, ""),
+                 (int(rng.integers(20, 40)), 7, 2, 0.4, ""),
+                 (10, 3, 2, 0.0, ""),  # learning rate 0: the losses are all the same batches' losses at the start
+                 (8, 3, 0, 0.5, ""),  # no epoch at all: copies of the initial parameters
+                 (12, 5, 2, 0.5, "integer initial b"), (11, 4, 2, 0.5, "X transposed (non-contiguous)")]
     check = CheckRun("train_minibatch", hidden)
-    for n, b, epochs, lr in check.cases(dims):
+    for n, b, epochs, lr, extra in check.cases(dims):
         with check.case():
             c = 3
             X = rng.standard_normal((n, 2))
             y = rng.integers(0, c, size=n)
             X += 1.5 * np.eye(c, 2)[y]  # learnable but not separable
-            params = {"W": 0.1 * rng.standard_normal((2, c)), "b": np.zeros(c)}
+            if extra.startswith("X transposed"):
+                X = X.T.copy().T
+            params = {"W": 0.1 * rng.standard_normal((2, c)),
+                      "b": np.zeros(c, dtype=int) if extra.startswith("integer") else np.zeros(c)}
             seed = int(rng.integers(1 << 30))
-            case = f"N={n}, batch_size={b}, epochs={epochs}, lr={lr}"
+            case = f"N={n}, batch_size={b}, epochs={epochs}, lr={lr}" + (f", {extra}" if extra else "")
             sizes: list[int] = []
 
             def loss_fn(p: dict[str, np.ndarray], Xb: np.ndarray, yb: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
@@ -526,4 +689,12 @@ def check_train_minibatch(train_minibatch: Callable[..., Any], hidden: bool = Fa
                     raise CheckFailure(f"params should be a dict with the keys of the input params ({case}).")
                 expect_array(got_params[key], want_params[key], what=f"final params['{key}']", case=case,
                              hint=otherwise, mistakes=[Mistake(variants[k][0][key], hints[k]) for k in variants])
+                expect_equal(np.asarray(got_params[key]).dtype.name, "float64", what=f"the dtype of final "
+                             f"params['{key}']", case=case, hint="keep float64 parameters (start from float copies, "
+                             "e.g. np.array(v, dtype=float)).")
+                if np.shares_memory(got_params[key], params[key]):
+                    raise CheckFailure(
+                        f"final params['{key}'] is the caller's own array (or a view of it) ({case}): return new "
+                        f"arrays, so that the initial parameters stay as they were whatever the caller does with "
+                        f"the result.")
     check.passed()

@@ -24,7 +24,14 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_scalar
+from dlcourse.checks.compare import (
+    CheckRun,
+    Mistake,
+    expect_array,
+    expect_float64_like,
+    expect_scalar,
+    truncated_mistake,
+)
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.gradients import GRAD_TOL, expect_backward_matches_finite_differences
@@ -52,17 +59,6 @@ TRUNCATED = ("the input is an integer array here, and your result looks cut to w
              "(np.zeros(x.shape)) or compute the result directly.")
 
 
-def _truncated(expected: np.ndarray, ints: bool) -> Mistake:
-    """What code that writes float results into an integer array returns (offered on integer cases)."""
-    return Mistake(np.trunc(expected) if ints else None, TRUNCATED, partial=True)
-
-
-def _expect_float64(got: Any, expected: np.ndarray, what: str, case: str) -> None:
-    """float64 in, float64 out: a float32 answer can pass a value comparison, so the dtype is checked first."""
-    if (isinstance(got, np.ndarray) and got.shape == np.shape(expected) and got.dtype.kind == "f"
-            and got.dtype != np.float64):
-        raise CheckFailure(f"{what} has dtype {got.dtype}, expected float64 ({case}).\n  Hint: the inputs are "
-                           f"float64: keep that precision (gradient checks need it); don't cast to float32.")
 
 
 def _transposed(a: np.ndarray) -> np.ndarray:
@@ -260,9 +256,9 @@ def _check_penalty(student: Callable[..., Any], name: str, hidden: bool, kind: s
                 e_grad = np.asarray(e_grads[key], dtype=np.float64)
                 ints = value.dtype.kind in "iu"
                 if not ints:
-                    _expect_float64(grads[key], e_grad, f"grads['{key}']", case)
+                    expect_float64_like(grads[key], e_grad, what=f"grads['{key}']", case=case)
                 expect_array(grads[key], e_grad, what=f"grads['{key}']", case=case,
-                             mistakes=[*m, _truncated(e_grad, ints)])
+                             mistakes=[*m, truncated_mistake(e_grad, ints, TRUNCATED)])
             _expect_new_gradients(name, grads, params, case)
     run.passed()
 
@@ -352,7 +348,7 @@ def check_dropout_forward(dropout_forward: Callable[..., Any], hidden: bool = Fa
                         "return x unchanged."),
                 Mistake(x * keep if not train else None, "with inverted dropout the scaling happened during "
                         "training: eval mode returns x itself, not (1 − p)·x (that is the old, non-inverted scheme)."),
-                _truncated(e_out, ints),
+                truncated_mistake(e_out, ints, TRUNCATED),
             ]
 
             def misdrawn(values: np.ndarray) -> str:
@@ -366,10 +362,10 @@ def check_dropout_forward(dropout_forward: Callable[..., Any], hidden: bool = Fa
                 return ""
 
             if not ints:
-                _expect_float64(out, e_out, "dropout_forward's out", case)
+                expect_float64_like(out, e_out, what="dropout_forward's out", case=case)
             expect_array(out, e_out, what="dropout_forward's out", case=case, mistakes=mistakes, hint=misdrawn,
                          nonfinite_hint=ZERO_DIVISION if p == 1 else "an inf or nan appeared: check every division.")
-            _expect_float64(cache, e_cache, "dropout_forward's cache (the scaled mask)", case)
+            expect_float64_like(cache, e_cache, what="dropout_forward's cache (the scaled mask)", case=case)
             expect_array(cache, e_cache, what="dropout_forward's cache (the scaled mask)", case=case, mistakes=[
                 Mistake(kept.astype(float) if scaling else None, "store the *scaled* mask m/(1 − p) in the cache, "
                         "so that dropout_backward is dout * cache."),
@@ -394,7 +390,7 @@ def check_dropout_backward(dropout_backward: Callable[..., Any], hidden: bool = 
                                   "divides by zero when p = 1 (the mask is all zeros).")
             expected = ref.dropout_backward(dout, cache)
             keep = 1 - p
-            _expect_float64(dx, expected, "dx", case)
+            expect_float64_like(dx, expected, what="dx", case=case)
             expect_array(dx, expected, what="dx", case=case, mistakes=[
                 Mistake(dout * (cache > 0) if train and 0 < p < 1 else None, "scale the gradient like the forward "
                         "pass: dx = dout * cache, where the cache already holds m/(1 − p)."),
@@ -482,15 +478,15 @@ def check_dropconnect_forward(dropconnect_forward: Callable[..., Any], hidden: b
                 Mistake(xf @ (w * (np.random.default_rng(seed).random(w.shape) < keep) / keep) + b
                         if not train else None, "eval mode (train=False) uses the weights w themselves: no mask."),
                 Mistake(e_out - b, "the bias b is missing."),
-                _truncated(e_out, x.dtype.kind in "iu"),
+                truncated_mistake(e_out, x.dtype.kind in "iu", TRUNCATED),
             ]
-            _expect_float64(out, e_out, "dropconnect_forward's out", case)
+            expect_float64_like(out, e_out, what="dropconnect_forward's out", case=case)
             expect_array(out, e_out, what="dropconnect_forward's out", case=case, mistakes=mistakes)
             cx, cw, mask = unpack(cache, 3, name="dropconnect_forward's cache", names=("x", "w", "mask"))
             for label, got_, want in (("x", cx, x), ("w", cw, w)):
                 if not (isinstance(got_, np.ndarray) and got_.shape == want.shape and np.array_equal(got_, want)):
                     raise CheckFailure(f"the cache's {label} should be the {label} you were given ({case}).")
-            _expect_float64(mask, e_mask, "the cache's mask", case)
+            expect_float64_like(mask, e_mask, what="the cache's mask", case=case)
             expect_array(mask, e_mask, what="the cache's mask", case=case, mistakes=[
                 Mistake(kept.astype(float) if drawn else None, "store the *scaled* mask M/(1 − p), the factor each "
                         "weight was multiplied by, so that the backward pass can use it as it is."),
@@ -517,7 +513,7 @@ def check_dropconnect_backward(dropconnect_backward: Callable[..., Any], hidden:
             xf = np.asarray(x, dtype=np.float64)
             masked = c.train and p > 0
             for label, got, want in (("dx", dx, edx), ("dw", dw, edw), ("db", db, edb)):
-                _expect_float64(got, want, label, case)
+                expect_float64_like(got, want, what=label, case=case)
             expect_array(db, edb, what="db", case=case, **GRAD_TOL, mistakes=[
                 Mistake(dout, "db must be summed over the batch: every example uses the same b."),
                 Mistake(dout.mean(axis=0) if c.n > 1 else None, "db is averaged; sum dout over the batch (the 1/N is "
@@ -738,7 +734,7 @@ def check_random_search_points(random_search_points: Callable[..., Any], hidden:
             cut = np.random.default_rng(seed).uniform(  # log10 bounds written into an integer array
                 [np.trunc(np.log10(a)) if g else a for (a, _), g in zip(ranges, log)],
                 [np.trunc(np.log10(b)) if g else b for (_, b), g in zip(ranges, log)], size=(n, len(ranges)))
-            _expect_float64(got, expected, "the sampled points", case)
+            expect_float64_like(got, expected, what="the sampled points", case=case)
             expect_array(got, expected, what="the sampled points", case=case, mistakes=[
                 Mistake(linear if any(log) else None, "the log axes are sampled uniformly in the value itself: "
                         "draw the exponent uniformly (log10(lo) … log10(hi)) and return 10**exponent, so that every "

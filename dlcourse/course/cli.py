@@ -7,7 +7,6 @@ configuration errors. Results go to stdout, errors to stderr.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,10 +18,7 @@ from dlcourse.course.errors import EXIT_FAILURE, EXIT_USAGE, CourseError
 if TYPE_CHECKING:  # the commands import what they need when they run, so `dlcourse --help` stays quick
     from dlcourse.course.results import SubmissionResult
 
-__all__ = ["build_parser", "lab_command", "main", "summary_table"]
-
-#: Folder, relative to the course root, that ``dlcourse lab`` opens (the student notebooks).
-LAB_FOLDER = "notebooks"
+__all__ = ["build_parser", "main", "summary_table"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,7 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "lab",
         parents=[common],
-        help="start JupyterLab on the course's notebooks/ (extra arguments go to jupyter lab)",
+        help="start JupyterLab on the course's notebooks/ as a student sees it (extra arguments go to jupyter lab)",
+    )
+    p.add_argument(
+        "--instructor",
+        action="store_true",
+        help="open the course root with nbgrader's Formgrader and Create Assignment instead",
     )
     p.add_argument("lab_args", nargs=argparse.REMAINDER, metavar="ARGS", help="passed on to jupyter lab")
     return parser
@@ -320,29 +321,18 @@ def _doctor(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def lab_command(root: Path, extra: Sequence[str] = ()) -> list[str]:
-    """The command line that starts JupyterLab on ``<root>/notebooks`` with ``extra`` arguments.
-
-    As root (a container, a cloud VM's default user) Jupyter refuses to start without
-    ``--allow-root``; the course is meant to open with one command there too.
-    """
-    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={Path(root) / LAB_FOLDER}", *as_root, *extra]
-
-
 def _lab(args: argparse.Namespace, out: TextIO) -> int:
-    """``dlcourse lab [ARGS ...]``: replace this process with JupyterLab."""
+    """``dlcourse lab [--instructor] [ARGS ...]``: replace this process with JupyterLab."""
     from dlcourse.course.config import find_course_root
+    from dlcourse.course.lab import instructor_lab, start_lab, student_lab
 
     root = Path(args.root).resolve() if args.root is not None else find_course_root()
-    if not (root / LAB_FOLDER).is_dir():
-        raise CourseError(
-            f"{root / LAB_FOLDER} does not exist: run `dlcourse release` first", exit_code=EXIT_USAGE
-        )
-    command = lab_command(root, [a for a in args.lab_args if a != "--"])
+    launch = (instructor_lab if args.instructor else student_lab)(root, args.lab_args)
+    for note in launch.notes:
+        print(f"dlcourse lab: {note}", file=out)
     out.flush()
-    os.execvp(command[0], command)
-    return 0  # only reached when execvp is replaced (tests)
+    start_lab(launch)
+    return 0  # only reached when start_lab is replaced (tests)
 
 
 _COMMANDS = {

@@ -21,6 +21,7 @@ does no harm: the gradebook is written once per outcome, by the process that rec
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -121,6 +122,10 @@ def grade_job(root: Path, name: str, student: str, settings: dict[str, Any]) -> 
     from dlcourse.course.sandbox import SandboxInfo, SandboxLimits, detect_sandbox, sandbox_config
     from dlcourse.course.submission import grade_in_directory
 
+    # A forked grader inherits its parent's asyncio state: after an ``asyncio.run`` in the parent
+    # (a test runner, a notebook server) the main thread has "no current event loop", and nbclient's
+    # synchronous calls fail with RuntimeError. The job gets a loop of its own.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     box = settings.get("sandbox", {})
     config = dict(settings.get("config", {}))
     if box.get("enabled", True):

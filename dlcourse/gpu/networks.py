@@ -21,7 +21,7 @@ from dlcourse.gpu.layers import affine, affine_backward, affine_forward
 from dlcourse.gpu.losses import softmax_cross_entropy, softmax_cross_entropy_loss
 
 __all__ = [
-    "init_two_layer", "two_layer_net", "mlp_forward", "collapse_linear", "TwoLayerNet", "params_from_numpy",
+    "init_two_layer", "two_layer_net", "linear_net_grads", "mlp_forward", "collapse_linear", "TwoLayerNet", "params_from_numpy",
 ]
 
 Params = dict[str, torch.Tensor]
@@ -106,6 +106,25 @@ def two_layer_net(
     _, dW1, db1 = affine_backward(dh, cache1)
     grads = {"W1": dW1 + reg * W1, "b1": db1, "W2": dW2 + reg * W2, "b2": db2}
     return float(loss.detach()), grads
+
+
+def linear_net_grads(
+    x: torch.Tensor, y: torch.Tensor, W0: torch.Tensor, b0: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor
+) -> tuple[float, Params]:
+    """Loss and gradients of lecture 04's worked example (two linear layers, squared error), on tensors.
+
+    a = x W0 + b0,  ŷ = a W1 + b1,  L = 1/(2N) Σ_n ‖ŷ_n − y_n‖²; the backward pass is written out
+    as in :func:`dlcourse.ref.linear_net_grads`. Shapes: x (N, D), y (N, K), W0 (D, H), b0 (H,),
+    W1 (H, K), b1 (K,). Returns (loss, {"W0", "b0", "W1", "b1"}) on W0's device and dtype.
+    """
+    x, y = to_tensor(x, W0.device, W0.dtype), to_tensor(y, W0.device, W0.dtype)
+    n = x.shape[0]
+    a = x @ W0 + b0
+    y_hat = a @ W1 + b1
+    delta = (y_hat - y) / n
+    da = delta @ W1.T
+    grads = {"W0": x.T @ da, "b0": da.sum(dim=0), "W1": a.T @ delta, "b1": delta.sum(dim=0)}
+    return float(0.5 * torch.sum((y_hat - y) ** 2) / n), grads
 
 
 class TwoLayerNet(nn.Module):

@@ -42,6 +42,7 @@ __all__ = [
     "exponential_decay",
     "cosine_annealing",
     "train_minibatch",
+    "gradient_descent",
     "SGD",
     "Momentum",
     "Nesterov",
@@ -166,6 +167,27 @@ def train_minibatch(
             loss, grads = loss_fn(params, X[idx], y[idx])
             losses.append(float(loss))
             params = {k: sgd(p, grads[k], None, {"lr": lr})[0] for k, p in params.items()}
+    return params, losses
+
+
+def gradient_descent(
+    loss_fn: Callable[[dict[str, torch.Tensor]], tuple[Any, dict[str, torch.Tensor]]],
+    params: dict[str, torch.Tensor],
+    *,
+    lr: float,
+    steps: int,
+) -> tuple[dict[str, torch.Tensor], list[float]]:
+    """Full-batch gradient descent on tensors, as :func:`dlcourse.ref.gradient_descent`.
+
+    ``steps`` times p ← p − lr·grads[p]; params are not modified. Returns (final params, the
+    loss before each step).
+    """
+    params = {k: v.detach().clone() for k, v in params.items()}
+    losses: list[float] = []
+    for _ in range(int(steps)):
+        loss, grads = loss_fn(params)
+        losses.append(float(loss))
+        params = {k: sgd(p, grads[k], None, {"lr": lr})[0] for k, p in params.items()}
     return params, losses
 
 

@@ -13,9 +13,11 @@ Gain conventions (as ``torch.nn.init.calculate_gain``): linear/sigmoid 1, tanh 5
 leaky ReLU √(2 / (1 + a²)). Xavier: std = gain·√(2 / (fan_in + fan_out)); Kaiming:
 std = gain / √fan. A uniform U(−b, b) has std b/√3, so every uniform bound is √3·std.
 
-Glorot & Bengio's own recipe for the logistic sigmoid multiplies the tanh bound by 4 (σ has
-slope 1/4 at 0, tanh slope 1): :func:`glorot_bound` with ``activation="sigmoid"``. (Lecture 002
-swaps the two: the 4× belongs to sigmoid, not tanh.)
+The usual recipe for the logistic sigmoid multiplies the tanh bound by 4 (σ has slope 1/4 at 0,
+tanh slope 1): :func:`glorot_bound` with ``activation="sigmoid"``. The factor comes from the Deep
+Learning Tutorials of Bengio's lab (the multilayer-perceptron tutorial), not from Glorot & Bengio
+(2010), whose normalized initialization is derived for units that are linear around 0. (Lecture
+002 swaps the two: the 4× belongs to sigmoid, not tanh.)
 """
 
 from __future__ import annotations
@@ -126,10 +128,11 @@ def kaiming_normal(
 
 
 def glorot_bound(fan_in: int, fan_out: int, activation: str = "tanh") -> float:
-    """The uniform bound b of Glorot & Bengio (2010) and its ReLU variant, W ~ U(−b, b).
+    """The uniform bound b of Glorot & Bengio (2010) and its sigmoid and ReLU variants, W ~ U(−b, b).
 
-    tanh (and linear): √(6 / (fan_in + fan_out)); sigmoid: 4·√(6 / (fan_in + fan_out)), because
-    σ'(0) = 1/4 shrinks each layer's signal fourfold; relu: √(6 / fan_in) (He's uniform bound).
+    tanh (and linear): √(6 / (fan_in + fan_out)) (the paper's normalized initialization); sigmoid:
+    4·√(6 / (fan_in + fan_out)), because σ'(0) = 1/4 shrinks each layer's signal fourfold (the
+    Deep Learning Tutorials' rule, not the paper's); relu: √(6 / fan_in) (He's uniform bound).
     """
     base = math.sqrt(6.0 / (fan_in + fan_out))
     if activation in ("tanh", "linear"):

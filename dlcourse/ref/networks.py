@@ -9,7 +9,7 @@ from dlcourse.ref.layers import affine_backward, affine_forward
 from dlcourse.ref.losses import softmax_cross_entropy
 
 __all__ = [
-    "init_two_layer", "two_layer_net", "mlp_forward", "collapse_linear",
+    "init_two_layer", "two_layer_net", "linear_net_grads", "mlp_forward", "collapse_linear",
 ]
 
 Params = dict[str, np.ndarray]
@@ -69,6 +69,31 @@ def two_layer_net(
     _, dW1, db1 = affine_backward(dh, cache1)
     grads = {"W1": dW1 + reg * W1, "b1": db1, "W2": dW2 + reg * W2, "b2": db2}
     return float(loss), grads
+
+
+def linear_net_grads(
+    x: np.ndarray, y: np.ndarray, W0: np.ndarray, b0: np.ndarray, W1: np.ndarray, b1: np.ndarray
+) -> tuple[float, Params]:
+    """Loss and gradients of lecture 04's worked example: two *linear* layers and a squared error.
+
+    a = x W0 + b0,  ŷ = a W1 + b1,  L = 1/(2N) Σ_n ‖ŷ_n − y_n‖²  (½(ŷ − y)² for one example).
+    Backward: δ = (ŷ − y)/N; dW1 = aᵀδ, db1 = Σ_n δ_n; da = δ W1ᵀ; dW0 = xᵀ da, db0 = Σ_n da_n.
+
+    Args:
+        x: (N, D) inputs; y: (N, K) targets.
+        W0: (D, H), b0: (H,), W1: (H, K), b1: (K,).
+
+    Returns:
+        (loss, grads) with grads = {"W0", "b0", "W1", "b1"}, each shaped like its parameter.
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    n = x.shape[0]
+    a = x @ W0 + b0
+    y_hat = a @ W1 + b1
+    delta = (y_hat - y) / n
+    da = delta @ W1.T
+    grads = {"W0": x.T @ da, "b0": da.sum(axis=0), "W1": a.T @ delta, "b1": delta.sum(axis=0)}
+    return float(0.5 * np.sum((y_hat - y) ** 2) / n), grads
 
 
 # --------------------------------------------------------------------------- lecture 02: multilayer perceptrons

@@ -45,6 +45,7 @@ __all__ = [
     "exponential_decay",
     "cosine_annealing",
     "train_minibatch",
+    "gradient_descent",
 ]
 
 
@@ -275,4 +276,31 @@ def train_minibatch(
             loss, grads = loss_fn(params, X[idx], y[idx])
             losses.append(float(loss))
             params = {k: sgd(p, grads[k], None, {"lr": lr})[0] for k, p in params.items()}
+    return params, losses
+
+
+def gradient_descent(
+    loss_fn: Callable[[dict[str, np.ndarray]], tuple[float, dict[str, np.ndarray]]],
+    params: dict[str, np.ndarray],
+    *,
+    lr: float,
+    steps: int,
+) -> tuple[dict[str, np.ndarray], list[float]]:
+    """Full-batch gradient descent: ``steps`` times, p ← p − lr·grads[p] for every parameter.
+
+    Args:
+        loss_fn: params -> (loss, grads with the keys of params), e.g.
+            ``lambda p: two_layer_net(p, X, y, reg)`` (the whole data set every step).
+        params: initial parameters; not modified (new arrays are returned).
+        lr: the learning rate α; steps: the number of updates.
+
+    Returns:
+        (final params, the loss before each step: ``steps`` floats).
+    """
+    params = {k: np.array(v, dtype=np.float64, copy=True) for k, v in params.items()}
+    losses: list[float] = []
+    for _ in range(int(steps)):
+        loss, grads = loss_fn(params)
+        losses.append(float(loss))
+        params = {k: sgd(p, grads[k], None, {"lr": lr})[0] for k, p in params.items()}
     return params, losses

@@ -11,6 +11,8 @@
 - ``dlcourse.widgets.regularization`` 07-regularization: overfitting, dropout masks, search coverage.
 - ``dlcourse.widgets.conv``      08-convolution: kernels, sliding windows, convolution matrices.
 - ``dlcourse.widgets.rnn``       10-rnns: gradient norm through time (spectral-radius slider), sampling temperature.
+- ``dlcourse.widgets.attention`` 11-attention: attention heat maps per head (scaling, masks), a trained
+  model's maps, the positional-encoding viewer.
 - ``dlcourse.widgets.compat``    what keeps widgets working on ipywidgets 7.7 (Colab) and 8.x,
   with or without a front end (``show_figure``, ``is_headless``).
 
