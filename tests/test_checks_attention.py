@@ -115,4 +115,7 @@ def test_the_mha_check_accepts_the_pytorch_module_through_copied_weights():
             out, weights = module(*t, attn_mask=blocked, key_padding_mask=padded, average_attn_weights=False)
         return out.numpy(), (weights.numpy(),)
 
-    checks.check_mha_forward(mha_forward)  # the public cases: every query sees at least one key
+    from dlcourse.checks.guard import torch_as_oracle
+
+    with torch_as_oracle():  # a NumPy exercise: the guard would refuse torch from a student
+        checks.check_mha_forward(mha_forward)  # the public cases: every query sees at least one key

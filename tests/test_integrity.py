@@ -524,6 +524,7 @@ HOSTILE = {
     "getattr(np, 'all' + 'close')": "reads an attribute of numpy by a computed name",
     "from dlcourse.checks.seal import instrumented": "imports dlcourse.checks.seal.instrumented",
     "from dlcourse.checks import seal\nseal._tampered.clear()": "imports dlcourse.checks.seal",
+    "from dlcourse.checks.guard import torch_as_oracle": "imports dlcourse.checks.guard.torch_as_oracle",
 }
 
 

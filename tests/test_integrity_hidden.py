@@ -3,7 +3,7 @@
 With ``DLCOURSE_HIDDEN_SECRET`` set (``dlcourse autograde`` sets it from
 ``c.DlcourseGrading.hidden_secret``), ``hidden=True`` draws other cases of the same kinds; without
 it, the public default. Under several secrets the reference and every correct alternative still
-pass and every mutant still fails (the harness tables of every lecture).
+pass and every mutant is still rejected (the harness tables of every lecture).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlcourse.checks import CheckFailure, backprop, conv, regularization
+from dlcourse.checks import backprop, conv, regularization
 from dlcourse.checks.cases import SECRET_VARIABLE, case_rng
 from dlcourse.course.config import Course
 from dlcourse.course.submission import hidden_secret_environment
@@ -35,10 +35,9 @@ def _draws(monkeypatch: pytest.MonkeyPatch, secret: str | None, hidden: bool) ->
 
 def test_two_secrets_give_different_hidden_cases_of_the_same_kinds(monkeypatch: pytest.MonkeyPatch):
     a, b = _draws(monkeypatch, SECRETS[0], True), _draws(monkeypatch, SECRETS[1], True)
-    assert len(a) == len(b)
-    fixed = [x.shape for x in a[:-1]]  # the check fixes these shapes (a batch of one, 4-D input, ...)
-    assert fixed == [x.shape for x in b[:-1]]
-    assert all(not np.array_equal(x, y) for x, y in zip(a, b))
+    assert len(a) == len(b)  # the same cases, one by one
+    assert a[0].shape == b[0].shape  # the public shapes come first, whatever the secret
+    assert all(x.shape != y.shape or not np.array_equal(x, y) for x, y in zip(a, b))
     assert _draws(monkeypatch, SECRETS[0], True)[0].tolist() == a[0].tolist()  # reproducible
 
 
@@ -79,21 +78,18 @@ def test_graders_stay_right_under_the_secret(topic: str, secret: str, monkeypatc
         check(as_student(reference), hidden=True)
         for impl in tables.CORRECT.get(check, ()):
             check(impl, hidden=True)
-        for mutant, pattern, _public in tables.MUTANTS.get(check, ()):
-            with np.errstate(all="ignore"):
-                if pattern is None:
-                    with pytest.raises(Exception) as info:
-                        check(mutant, hidden=True)
-                    assert not isinstance(info.value, CheckFailure), (check.__name__, mutant.__name__)
-                else:
-                    with pytest.raises(CheckFailure, match=pattern):
-                        check(mutant, hidden=True)
+        for mutant, *_ in tables.MUTANTS.get(check, ()):  # (impl, pattern, public, hint)
+            # Rejected, whatever the secret: a CheckFailure, or the student's own code crashing.
+            # (Which diagnosis a mistake gets may depend on the cases drawn; the harness tests
+            # the diagnoses on the default cases.)
+            with np.errstate(all="ignore"), pytest.raises(Exception) as info:
+                check(mutant, hidden=True)
+            assert not isinstance(info.value, NotImplementedError), (check.__name__, mutant.__name__)
 
 
 def test_hidden_cases_of_random_sizes_change_size_with_the_secret(monkeypatch: pytest.MonkeyPatch):
     sizes = set()
     for secret in [f"s{i}" for i in range(8)]:
-        monkeypatch.setenv(SECRET_VARIABLE, secret)
-        sizes.add(_draws(monkeypatch, secret, True)[-1].shape)
+        sizes.add(tuple(x.shape for x in _draws(monkeypatch, secret, True)))
     assert len(sizes) > 1
     assert conv.SALT != regularization.SALT

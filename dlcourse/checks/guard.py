@@ -41,7 +41,7 @@ import sys
 import threading
 import types
 from _thread import allocate_lock, get_ident, start_new_thread
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import SimpleQueue
@@ -495,6 +495,22 @@ def call_strict(fn: Callable[..., Any], *args: Any, name: str, hint: str, **kwar
         raise CheckFailure(f"{name} raised {type(exc).__name__} ({exc}).\n  Hint: {hint}") from None
 
 
+_torch_oracle: contextvars.ContextVar[bool] = contextvars.ContextVar("dlcourse_torch_oracle", default=False)
+
+
+@contextlib.contextmanager
+def torch_as_oracle() -> Iterator[None]:
+    """For tests that prove a NumPy check agrees with PyTorch by handing it a torch-backed answer.
+
+    A notebook has no business here: the static scan of submissions flags any use of it.
+    """
+    token = _torch_oracle.set(True)
+    try:
+        yield
+    finally:
+        _torch_oracle.reset(token)
+
+
 def _torch_exercise(torch: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     """Whether the exercise is PyTorch code: a module (or module class), or tensors handed in.
 
@@ -514,7 +530,8 @@ def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
         raise CheckFailure(f"{name} should be a function, got {type(fn).__name__}: pass the function itself.")
     before = None if allow_inplace else _Snapshot(args, kwargs)
     torch = sys.modules.get("torch")
-    watch = _Watch(name, allow_torch or (torch is not None and _torch_exercise(torch, fn, args, kwargs)))
+    watch = _Watch(name, allow_torch or _torch_oracle.get()
+                   or (torch is not None and _torch_exercise(torch, fn, args, kwargs)))
     grad = bool(torch.is_grad_enabled()) if torch is not None and watch.allow_torch else None
     job = _Job(fn, args, kwargs, watch, contextvars.copy_context(), errstate, grad)
     _run_isolated(job)

@@ -62,7 +62,7 @@ _MACHINERY_PATHS = {
     "os.system", "os.popen", "os.fork", "os.forkpty", "os.kill", "os.killpg", "os.environ", "os.environb",
     "os.getenv", "os.putenv", "os.unsetenv", "os.execv", "os.execve", "os.execl", "os.execvp", "os.posix_spawn",
     "os.spawnl", "os.spawnv", "types.CodeType", "types.FunctionType", "types.ModuleType", "types.FrameType",
-    "numpy.ctypeslib", "dlcourse.checks.seal",
+    "numpy.ctypeslib", "dlcourse.checks.seal", "dlcourse.checks.guard.torch_as_oracle",
 }
 _MACHINERY_BUILTINS = {"__import__", "exec", "eval", "compile", "__builtins__", "breakpointhook"}
 # Attributes that read or change frames, tracebacks and code.
