@@ -729,7 +729,7 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (linear_net_grads_bias_not_summed, r"grads\['b1'\] has shape", True, "sums over the batch"),
         (linear_net_grads_drops_the_half, "loss is", True, "don't drop the ½"),
         (linear_net_grads_divides_in_place, None, False, None),
-        (linear_net_grads_float32, r"the dtype of grads\['W1'\] is 'float32'", True, "keep that precision"),
+        (linear_net_grads_float32, r"grads\['W1'\] has dtype float32, expected float64", True, "keep that precision"),
     ],
     checks.check_affine_forward: [
         (affine_forward_no_bias, "affine_forward's out has wrong values", True, "bias b is missing"),
@@ -739,7 +739,7 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (affine_forward_returns_out_only, "should return a tuple", True, None),
         (affine_forward_calls_reference, "called dlcourse.ref", True, None),
         (affine_forward_output_in_input_dtype, "out has wrong values", False, "cut to whole numbers"),
-        (affine_forward_float32, "the dtype of affine_forward's out", True, "keep that precision"),
+        (affine_forward_float32, "affine_forward's out has dtype float32", True, "keep that precision"),
     ],
     checks.check_affine_backward: [
         (affine_backward_db_not_summed, "db has shape", True, "summed over the batch"),
@@ -749,7 +749,7 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (affine_backward_dw_divided_by_n, "dw has wrong values", True, "divided by N"),
         (affine_backward_dx_uses_w_not_transposed, "dx has wrong values", True, None),
         (affine_backward_dx_zeros_like_x, "dx has wrong values", False, "cut to whole numbers"),
-        (affine_backward_float32, "the dtype of dx", True, "keep that precision"),
+        (affine_backward_float32, "dx has dtype float32", True, "keep that precision"),
     ],
     checks.check_relu_backward: [
         (relu_backward_ge_zero, "relu_backward's dx has wrong values", True, "at x = 0"),
@@ -757,21 +757,21 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (relu_backward_mask_from_dout, "relu_backward's dx has wrong values", True, "not from dout"),
         (relu_backward_in_place, "in place", True, None),
         (relu_backward_zeros_like_cache, "relu_backward's dx has wrong values", False, "cut to whole numbers"),
-        (relu_backward_float32, "the dtype of relu_backward's dx", True, "keep that precision"),
+        (relu_backward_float32, "relu_backward's dx has dtype float32", True, "keep that precision"),
     ],
     checks.check_sigmoid_backward: [
         (sigmoid_backward_sigma_applied_again, "sigmoid_backward's dx has wrong values", True, "already holds σ"),
         (sigmoid_backward_no_dout, "sigmoid_backward's dx has wrong values", True, "multiply by dout"),
         (sigmoid_backward_tanh_derivative, "sigmoid_backward's dx has wrong values", True, "tanh's derivative"),
         (sigmoid_backward_missing_one_minus, "sigmoid_backward's dx has wrong values", True, r"not σ\(x\)"),
-        (sigmoid_backward_float32, "the dtype of sigmoid_backward's dx", True, "keep that precision"),
+        (sigmoid_backward_float32, "sigmoid_backward's dx has dtype float32", True, "keep that precision"),
     ],
     checks.check_tanh_backward: [
         (tanh_backward_not_squared, "tanh_backward's dx has wrong values", True, "square the output"),
         (tanh_backward_tanh_applied_again, "tanh_backward's dx has wrong values", True, "already holds tanh"),
         (tanh_backward_no_dout, "tanh_backward's dx has wrong values", True, "multiply by dout"),
         (tanh_backward_sigmoid_derivative, "tanh_backward's dx has wrong values", True, "sigmoid's derivative"),
-        (tanh_backward_float32, "the dtype of tanh_backward's dx", True, "keep that precision"),
+        (tanh_backward_float32, "tanh_backward's dx has dtype float32", True, "keep that precision"),
     ],
     checks.check_softmax_cross_entropy: [
         (softmax_ce_no_max_subtraction, "loss is", True, "subtract each row's maximum"),
@@ -782,7 +782,7 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (softmax_ce_per_example_loss, "loss should", True, "return one number"),
         (softmax_ce_clipped_probabilities, "large scores", True, "overflows for large scores"),
         (softmax_ce_classes_from_labels, None, False, None),
-        (softmax_ce_float32, "the dtype of dscores", True, "keep that precision"),
+        (softmax_ce_float32, "dscores has dtype float32", True, "keep that precision"),
     ],
     checks.check_numerical_gradient: [
         (numerical_gradient_forward_difference, "the numerical gradient has wrong values", True, "one-sided difference"),
@@ -813,7 +813,7 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (two_layer_net_relu_mask_at_zero, r"grads\['b1'\] has wrong values", False, "mask with h > 0"),
         (two_layer_net_classes_from_labels, None, False, None),
         (two_layer_net_reg_default_not_zero, "loss is", False, None),
-        (two_layer_net_float32_grads, r"the dtype of grads\['W2'\]", True, "keep that precision"),
+        (two_layer_net_float32_grads, r"grads\['W2'\] has dtype float32", True, "keep that precision"),
     ],
     checks.check_gradient_descent: [
         (gradient_descent_ascends, "losses has wrong values", True, "descent"),

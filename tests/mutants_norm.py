@@ -270,7 +270,7 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (batchnorm_backward_forgets_gamma, "dx has wrong values", True, "multiply by γ"),
         (batchnorm_backward_dx_empty_like_x, "dx has wrong values", False, None),
         (batchnorm_backward_std_without_eps, "dx has wrong values", True, None),
-        (batchnorm_backward_float32, "the dtype of dx", True, "keep that precision"),
+        (batchnorm_backward_float32, "dx has dtype float32", True, "keep that precision"),
     ],
     checks.check_standardize: [
         (standardize_statistics_of_all_data, "mean has wrong values", True, "training AND test"),
@@ -279,6 +279,6 @@ MUTANTS: dict[Callable[..., None], list[tuple[Impl, str | None, bool, str | None
         (standardize_divides_by_zero, "constant feature", True, "a constant feature has std 0"),
         (standardize_forgets_test, "Z_test has wrong values", True, "standardize the test split too"),
         (standardize_in_place_on_copies, None, False, None),
-        (standardize_float32, "the dtype of Z_train", True, "float64"),
+        (standardize_float32, "Z_train has dtype float32", True, "float64"),
     ],
 }

@@ -414,3 +414,32 @@ def test_04_backprop_class_end_to_end(tmp_path: Path) -> None:
         assert "hidden=True" not in text and "BEGIN HIDDEN" not in text, page
         for line in hidden.hidden_lines:
             assert line not in text, (page, line)
+
+
+def test_hidden_lines_exclude_what_the_release_shows(tmp_path: Path) -> None:
+    """A line that is both visible and inside a hidden block (the check's import) is no secret."""
+    from dlcourse.course.notebook import GradedCell, NotebookModel
+
+    shared = "from dlcourse.checks.backprop import check_gradient_descent"
+    test = GradedCell(
+        index=0,
+        grade_id="gd-test",
+        kind="test",
+        cell_type="code",
+        points=1,
+        source=f"{shared}\ncheck_gradient_descent(gradient_descent)",
+    )
+    hidden_cell = GradedCell(
+        index=1,
+        grade_id="gd-hidden",
+        kind="test",
+        cell_type="code",
+        points=1,
+        source=f"### BEGIN HIDDEN TESTS\n{shared}\ncheck_gradient_descent(gradient_descent, hidden=True)\n"
+        "### END HIDDEN TESTS",
+    )
+    hidden = hidden_tests(NotebookModel(tmp_path / "x.ipynb", (test, hidden_cell)))
+    assert hidden.hidden_cells == {"gd-hidden"}
+    assert hidden.hidden_lines == ("check_gradient_descent(gradient_descent, hidden=True)",)
+    assert not hidden.leaks(f"{shared}\ncheck_gradient_descent(gradient_descent)")
+    assert hidden.leaks("check_gradient_descent(gradient_descent, hidden=True)")

@@ -27,6 +27,7 @@ from matplotlib.contour import ContourSet  # noqa: E402
 import dlcourse.ref as ref  # noqa: E402
 from dlcourse.widgets import backprop as bp  # noqa: E402
 from dlcourse.widgets import compat  # noqa: E402
+from widget_tree import walk  # noqa: E402
 
 WIDGETS_DIR = Path(bp.__file__).parent
 
@@ -248,11 +249,6 @@ def test_plot_dashboard_and_show_training(full_run, spirals):
 # --------------------------------------------------------------------------------------------
 
 
-def walk(widget):
-    """Every widget in a tree of boxes."""
-    yield widget
-    for child in getattr(widget, "children", ()):
-        yield from walk(child)
 
 
 def control(dash, description):

@@ -16,6 +16,7 @@ import pytest  # noqa: E402
 
 from dlcourse.widgets import compat  # noqa: E402
 from dlcourse.widgets import losses as lw  # noqa: E402
+from widget_tree import walk  # noqa: E402
 
 
 def test_temperature_sharpens_and_flattens():
@@ -57,10 +58,6 @@ def test_plots_have_labelled_axes():
     assert plt.get_fignums() == []
 
 
-def walk(widget):
-    yield widget
-    for child in getattr(widget, "children", ()):
-        yield from walk(child)
 
 
 def output_png(widget):

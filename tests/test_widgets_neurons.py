@@ -16,6 +16,7 @@ import pytest  # noqa: E402
 
 from dlcourse.widgets import compat  # noqa: E402
 from dlcourse.widgets import neurons as nw  # noqa: E402
+from widget_tree import walk  # noqa: E402
 
 
 def test_activation_curves_values_derivatives_and_saturation():
@@ -58,10 +59,6 @@ def test_plots_have_labelled_axes():
     assert plt.get_fignums() == []  # plain Figures, nothing left open in pyplot
 
 
-def walk(widget):
-    yield widget
-    for child in getattr(widget, "children", ()):
-        yield from walk(child)
 
 
 def control(widget, description):

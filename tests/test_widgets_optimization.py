@@ -21,12 +21,9 @@ import pytest  # noqa: E402
 from dlcourse import ref  # noqa: E402
 from dlcourse.widgets import compat  # noqa: E402
 from dlcourse.widgets import optimization as op  # noqa: E402
+from widget_tree import walk  # noqa: E402
 
 
-def walk(widget):
-    yield widget
-    for child in getattr(widget, "children", ()):
-        yield from walk(child)
 
 
 def control(root, description):

@@ -15,21 +15,9 @@ import pytest  # noqa: E402
 
 from dlcourse.widgets import compat  # noqa: E402
 from dlcourse.widgets import rnn as wr  # noqa: E402
+from widget_tree import find, images_in, walk  # noqa: E402,F401
 
 
-def walk(w):
-    yield w
-    for child in getattr(w, "children", ()):
-        yield from walk(child)
-
-
-def find(root, cls_name, description=None):
-    return [w for w in walk(root) if type(w).__name__ == cls_name
-            and (description is None or getattr(w, "description", None) == description)]
-
-
-def images_in(output) -> int:
-    return sum("image/png" in o.get("data", {}) for o in output.outputs)
 
 
 # ---------------------------------------------------------------- compute

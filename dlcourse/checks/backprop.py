@@ -18,7 +18,14 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_equal, expect_scalar
+from dlcourse.checks.compare import (
+    CheckRun,
+    Mistake,
+    expect_array,
+    expect_float64_like,
+    expect_scalar,
+    truncated_mistake,
+)
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.gradients import (
@@ -52,17 +59,6 @@ Case = tuple[str, tuple[np.ndarray, ...]]
 _TRUNCATED = ("the input is an integer array here, and your result looks cut to whole numbers: an array made "
               "with np.zeros_like(x) (or dtype=x.dtype) has the input's integer dtype. Create float arrays "
               "(np.zeros(shape)) or compute the result directly (e.g. dout * mask).")
-
-
-def _expect_float64(got: np.ndarray, what: str, case: str) -> None:
-    """float64 in, float64 out: a float32 answer may pass the value comparison, so say it separately."""
-    expect_equal(np.asarray(got).dtype.name, "float64", what=f"the dtype of {what}", case=case,
-                 hint="the inputs are float64: keep that precision (gradient checks need it); don't cast to float32.")
-
-
-def _truncated(expected: np.ndarray, ints: bool) -> Mistake:
-    """The answer of code that writes float results into an integer array (offered on integer cases)."""
-    return Mistake(np.trunc(expected) if ints else None, _TRUNCATED, partial=True)
 
 
 # --------------------------------------------------------------------------- the worked example
@@ -127,10 +123,10 @@ def check_linear_net_grads(linear_net_grads: Callable[..., Any], hidden: bool = 
                             f"grads['{key}'] is transposed: a gradient has the shape of its parameter."),
                     Mistake({"b1": delta, "b0": delta @ W1.T}.get(key),
                             "a bias gradient sums over the batch: every example uses the same bias."),
-                    _truncated(e_grads[key], ints),
+                    truncated_mistake(e_grads[key], ints, _TRUNCATED),
                 ])
                 if not ints:  # float64 in, float64 out (from integer inputs any exact answer will do)
-                    _expect_float64(grads[key], f"grads['{key}']", case)
+                    expect_float64_like(grads[key], e_grads[key], what=f"grads['{key}']", case=case)
     run.passed()
 
 
@@ -171,9 +167,9 @@ def check_affine_forward(affine_forward: Callable[..., Any], hidden: bool = Fals
                 Mistake(x2 @ w, "out equals x̃·w: the bias b is missing."),
                 Mistake(x2 @ w - b, "the bias is subtracted; out = x̃·w + b."),
                 Mistake(expected.T, "out should have one row per example, shape (N, M): compute x̃·w, not wᵀ·x̃ᵀ."),
-                _truncated(expected, x.dtype.kind in "iu"),
+                truncated_mistake(expected, x.dtype.kind in "iu", _TRUNCATED),
             ])
-            _expect_float64(out, "affine_forward's out", case)
+            expect_float64_like(out, expected, what="affine_forward's out", case=case)
             _expect_affine_cache(cache, x, w, b, case)
     run.passed()
 
@@ -209,7 +205,7 @@ def check_affine_backward(affine_backward: Callable[..., Any], hidden: bool = Fa
             expect_array(dx, edx, what="dx", case=case, **GRAD_TOL, mistakes=[
                 Mistake(dout @ w.T, "dx must have the shape of x: reshape dout·wᵀ back to x.shape."),
                 Mistake((dout @ w.T).T, "dx is transposed: dx = dout·wᵀ, one row per example."),
-                _truncated(edx, ints),
+                truncated_mistake(edx, ints, _TRUNCATED),
             ])
             expect_array(dw, edw, what="dw", case=case, **GRAD_TOL, mistakes=[
                 Mistake(dout.T @ x2, "dw is transposed: dw = x̃ᵀ·dout has w's shape (D, M)."),
@@ -220,8 +216,8 @@ def check_affine_backward(affine_backward: Callable[..., Any], hidden: bool = Fa
                 Mistake(dout, "db must be summed over the batch: every example uses the same b, so its gradients add up."),
                 Mistake(dout.sum(axis=1), "db is summed over the wrong axis: sum over examples, axis 0."),
             ])
-            for label, got in (("dx", dx), ("dw", dw), ("db", db)):
-                _expect_float64(got, label, case)
+            for label, got, want in (("dx", dx, edx), ("dw", dw, edw), ("db", db, edb)):
+                expect_float64_like(got, want, what=label, case=case)
             if hidden:
                 expect_backward_matches_finite_differences(
                     "affine_backward", lambda xx, ww, bb: ref.affine_forward(xx, ww, bb)[0],
@@ -269,8 +265,8 @@ def _check_activation_backward(
             dx = call_student(student, dout, cache, name=name)
             expected = getattr(ref, name)(dout, cache)
             expect_array(dx, expected, what=f"{name}'s dx", case=case, **GRAD_TOL,
-                         mistakes=[*mistakes(x, cache, dout), _truncated(expected, x.dtype.kind in "iu")])
-            _expect_float64(dx, f"{name}'s dx", case)
+                         mistakes=[*mistakes(x, cache, dout), truncated_mistake(expected, x.dtype.kind in "iu", _TRUNCATED)])
+            expect_float64_like(dx, expected, what=f"{name}'s dx", case=case)
     run.passed()
 
 
@@ -370,7 +366,7 @@ def check_softmax_cross_entropy(softmax_cross_entropy: Callable[..., Any], hidde
                 Mistake(p / n, "subtract 1 at the correct class: ∂L/∂s = (softmax(s) − onehot(y)) / N."),
                 Mistake(p - np.eye(scores.shape[1])[y], "divide by N: the loss is a mean over the batch."),
             ])
-            _expect_float64(dscores, "dscores", case)
+            expect_float64_like(dscores, e_d, what="dscores", case=case)
             if hidden and "huge" not in case:
                 numeric = ref.numerical_gradient(lambda s: ref.softmax_cross_entropy(s, y)[0],
                                                  scores.astype(np.float64))
@@ -445,7 +441,7 @@ def check_numerical_gradient(numerical_gradient: Callable[..., Any], hidden: boo
                         "so x.reshape(-1) and x.ravel() return copies: writing into them does not perturb x. Index x "
                         "itself, e.g. `for i in np.ndindex(x.shape): x[i] = ...`.", partial=True),
             ])
-            _expect_float64(grad, "the numerical gradient", case)
+            expect_float64_like(grad, expected, what="the numerical gradient", case=case)
     run.passed()
 
 
@@ -557,7 +553,7 @@ def check_two_layer_net(two_layer_net: Callable[..., Any], hidden: bool = False)
                     Mistake(variants["mask at 0"].get(key), "at h = 0 ReLU's gradient is 0 (as in relu_backward and "
                             "PyTorch): mask with h > 0, not h ≥ 0.", partial=True),
                 ])
-                _expect_float64(grads[key], f"grads['{key}']", case)
+                expect_float64_like(grads[key], e_grads[key], what=f"grads['{key}']", case=case)
             # Finite differences straddle ReLU's kink (they average its two slopes): not there.
             if hidden and "kink" not in case:
                 _expect_self_consistent(two_layer_net, params, X, y, reg, grads, case)
@@ -734,7 +730,7 @@ def check_gradient_descent(gradient_descent: Callable[..., Any], hidden: bool = 
             for key in params:
                 expect_array(got_params[key], want_params[key], what=f"final params['{key}']", case=case,
                              mistakes=[Mistake(wrong[k][0][key], hints[k]) for k in wrong])
-                _expect_float64(got_params[key], f"final params['{key}']", case)
+                expect_float64_like(got_params[key], want_params[key], what=f"final params['{key}']", case=case)
                 if got_params[key] is params[key] or np.shares_memory(got_params[key], params[key]):
                     raise CheckFailure(
                         f"final params['{key}'] is the caller's own array (or a view of it) ({case}): return new "

@@ -23,7 +23,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_equal, format_pair
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_float64_like, format_pair
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.gradients import GRAD_TOL
@@ -397,9 +397,7 @@ def check_propagate_through_depth(propagate_through_depth: Callable[..., Any], h
                             if act != "linear" else None, "apply the activation to every layer's output: "
                             "h_l = g(h_{l−1} W_l)."),
                 ])
-                if np.asarray(acts[l]).dtype.kind == "f":
-                    expect_equal(np.asarray(acts[l]).dtype.name, "float64", what=f"the dtype of activations[{l}]",
-                                 case=case, hint="work in float64 (convert an integer x with np.asarray(x, float)).")
+                expect_float64_like(acts[l], e_acts[l], what=f"activations[{l}]", case=case)
             for l in range(depth - 1, -1, -1):
                 expect_array(grads[l], e_grads[l], what=f"gradients[{l}] (arriving at layer {l + 1}'s output)",
                              case=case, **GRAD_TOL, mistakes=[
@@ -417,6 +415,5 @@ def check_propagate_through_depth(propagate_through_depth: Callable[..., Any], h
                     Mistake(e_grads[depth - 1 - l] if square else None, "gradients is in reverse order: index l must "
                             "match activations[l] (layer 1 first)."),
                 ])
-                expect_equal(np.asarray(grads[l]).dtype.name, "float64", what=f"the dtype of gradients[{l}]",
-                                case=case, hint="work in float64.")
+                expect_float64_like(grads[l], e_grads[l], what=f"gradients[{l}]", case=case)
     run.passed()

@@ -18,7 +18,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_equal
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_float64_like
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.gradients import GRAD_TOL, expect_backward_matches_finite_differences
@@ -149,8 +149,7 @@ def check_batchnorm_forward(batchnorm_forward: Callable[..., Any], hidden: bool 
             e_out, e_cache, e_state = ref.batchnorm_forward(x, gamma, beta, state, cfg)
             out_m, mean_m, var_m = _bn_mistakes(x, gamma, beta, state, cfg)
             expect_array(out, e_out, what="out", case=case, **_TOL, mistakes=out_m)
-            expect_equal(np.asarray(out).dtype.name, "float64", what="the dtype of out", case=case,
-                         hint="work in float64 (an integer x gives float statistics; don't cast to float32).")
+            expect_float64_like(out, e_out, what="out", case=case)
             new_state = _expect_state(new_state, case)
             _expect_new_dict(new_state, state, case)
             expect_array(new_state["running_mean"], e_state["running_mean"], what="state['running_mean']", case=case,
@@ -229,9 +228,8 @@ def check_batchnorm_backward(batchnorm_backward: Callable[..., Any], hidden: boo
                 Mistake(g / (n * s) * (n * dout - dout.sum(axis=0) - x_hat * (dout * x_hat).sum(axis=0)) * s**2 / s,
                         "divide by √(σ² + ε), the standard deviation, once."),
             ])
-            for label, got in (("dx", dx), ("dgamma", dgamma), ("dbeta", dbeta)):
-                expect_equal(np.asarray(got).dtype.name, "float64", what=f"the dtype of {label}", case=case,
-                             hint="the cache holds float64 arrays: keep that precision.")
+            for label, got, want in (("dx", dx, e_dx), ("dgamma", dgamma, e_dgamma), ("dbeta", dbeta, e_dbeta)):
+                expect_float64_like(got, want, what=label, case=case)
             # With N = 2, x̂ = ±1 whatever x is, so dx is ~0 and finite differences measure only noise; a
             # constant feature (σ² = 0) has a slope of γ/√ε, too steep for differences with h = 1e-5.
             if hidden and n > 2 and "constant" not in case:
@@ -306,7 +304,7 @@ def check_standardize(standardize: Callable[..., Any], hidden: bool = False) -> 
                 Mistake((X_test - both.mean(axis=0)) / std_all, leak),
                 Mistake(X_test, "standardize the test split too, with the training mean and std."),
             ])
-            for label, got in (("Z_train", Z_train), ("Z_test", Z_test), ("mean", mean), ("std", std)):
-                expect_equal(np.asarray(got).dtype.name, "float64", what=f"the dtype of {label}", case=case,
-                             hint="return float64 arrays (statistics of integer pixels are not integers).")
+            for label, got, want in (("Z_train", Z_train, e_train), ("Z_test", Z_test, e_test), ("mean", mean, e_mean),
+                                     ("std", std, e_std)):
+                expect_float64_like(got, want, what=label, case=case)
     run.passed()

@@ -22,7 +22,7 @@ import numpy as np
 
 from dlcourse import ref
 from dlcourse.checks.cases import case_rng
-from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_equal, record
+from dlcourse.checks.compare import CheckRun, Mistake, expect_array, expect_float64_like, record
 from dlcourse.checks.errors import CheckFailure
 from dlcourse.checks.exercise import exercise
 from dlcourse.checks.guard import call_student, unpack
@@ -155,8 +155,7 @@ def _check_rule(
                              case=f"{trial.case}, cfg {trial.cfgs[t]}", rtol=1e-7, atol=1e-12,
                              nonfinite_hint=nonfinite, mistakes=[replace(m, value=m.value[t]) for m in whole])
             if trial.w0.dtype == np.float64:  # float64 in, float64 out
-                expect_equal(path[-1].dtype.name, "float64", what=f"the dtype of w after step {len(path)}",
-                             case=trial.case, hint="w and dw are float64: keep that precision (don't cast to float32).")
+                expect_float64_like(path[-1], expected[-1], what=f"w after step {len(path)}", case=trial.case)
     check.passed()
 
 
@@ -689,9 +688,7 @@ def check_train_minibatch(train_minibatch: Callable[..., Any], hidden: bool = Fa
                     raise CheckFailure(f"params should be a dict with the keys of the input params ({case}).")
                 expect_array(got_params[key], want_params[key], what=f"final params['{key}']", case=case,
                              hint=otherwise, mistakes=[Mistake(variants[k][0][key], hints[k]) for k in variants])
-                expect_equal(np.asarray(got_params[key]).dtype.name, "float64", what=f"the dtype of final "
-                             f"params['{key}']", case=case, hint="keep float64 parameters (start from float copies, "
-                             "e.g. np.array(v, dtype=float)).")
+                expect_float64_like(got_params[key], want_params[key], what=f"final params['{key}']", case=case)
                 if np.shares_memory(got_params[key], params[key]):
                     raise CheckFailure(
                         f"final params['{key}'] is the caller's own array (or a view of it) ({case}): return new "

@@ -75,16 +75,20 @@ def hidden_tests(source: NotebookModel) -> HiddenTests:
     visible: dict[str, str] = {}
     cells: set[str] = set()
     lines: set[str] = set()
+    public: set[str] = set()
     for cell in source.cells:
+        shown, hidden = _split_hidden(cell.source)
+        public.update(line.strip() for line in shown.splitlines())
         if not cell.grade_id or cell.cell_type != "code":
             continue
-        shown, hidden = _split_hidden(cell.source)
         if cell.kind == TEST:
             visible[cell.grade_id] = shown
         if hidden:
             cells.add(cell.grade_id)
             lines.update(stripped for h in hidden if len(stripped := h.strip()) >= _MIN_LINE)
-    return HiddenTests(visible, frozenset(cells), tuple(sorted(lines)))
+    # A line the released notebook shows anyway (the check's import, say) is no secret: withholding
+    # every output that contains it would hide the visible check's own feedback.
+    return HiddenTests(visible, frozenset(cells), tuple(sorted(lines - public)))
 
 
 def feedback(root: Path | str, name: str, student_ids: Iterable[str] | None = None) -> list[Path]:
