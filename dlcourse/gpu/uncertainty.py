@@ -137,14 +137,19 @@ def max_softmax_score(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
 
 
 def auroc(labels: torch.Tensor, scores: torch.Tensor) -> float:
-    """P(positive scores higher than negative), ties ½, from pairwise comparisons (O(n₊ n₋) memory)."""
+    """P(positive scores higher than negative), ties ½, from average ranks (Mann–Whitney), O(N log N).
+
+    ``torch.unique`` sorts the distinct scores and counts them; a run of c equal scores ending at
+    rank e (1-based) shares the rank e − (c − 1)/2.
+    """
     pos = labels.bool()
-    s_pos, s_neg = scores[pos], scores[~pos]
-    if s_pos.numel() == 0 or s_neg.numel() == 0:
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    if n_pos == 0 or n_neg == 0:
         raise ValueError("AUROC needs both classes")
-    diff = s_pos[:, None] - s_neg[None, :]
-    wins = (diff > 0).to(torch.float64) + 0.5 * (diff == 0).to(torch.float64)
-    return float(wins.mean())
+    _, inverse, counts = torch.unique(scores, return_inverse=True, return_counts=True)
+    ends = counts.cumsum(0).to(torch.float64)
+    ranks = (ends - (counts.to(torch.float64) - 1) / 2)[inverse]
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 # --------------------------------------------------------------------------- MC dropout
