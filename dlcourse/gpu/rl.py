@@ -34,6 +34,7 @@ from torch import nn
 
 from dlcourse.gpu.device import default_device, to_tensor
 from dlcourse.ref import rl as _ref
+from dlcourse.ref.rl import _check_epsilon, _check_gamma, _q_row
 
 __all__ = [
     # twins of dlcourse.ref.rl
@@ -70,7 +71,7 @@ def _float(x: Any) -> torch.Tensor:
 
 def discounted_returns(rewards: torch.Tensor, gamma: float, last_value: float | torch.Tensor = 0.0) -> torch.Tensor:
     """Rewards-to-go along the last axis (..., T); see :func:`dlcourse.ref.rl.discounted_returns`."""
-    gamma = _ref._check_gamma(gamma)
+    gamma = _check_gamma(gamma)
     r = _float(rewards)
     if r.ndim == 0:
         raise ValueError("rewards must have a time axis (..., T); got a scalar")
@@ -93,8 +94,8 @@ def normalize_returns(returns: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
 def epsilon_greedy_probs(q_values: torch.Tensor, epsilon: float) -> torch.Tensor:
     """(A,) probabilities of each action under ε-greedy (ties share the greedy mass)."""
     q = torch.as_tensor(q_values)
-    _ref._q_row(q.detach().cpu().numpy())
-    eps = _ref._check_epsilon(epsilon)
+    _q_row(q.detach().cpu().numpy())
+    eps = _check_epsilon(epsilon)
     greedy = (q == q.max()).to(torch.float64 if not q.is_floating_point() else q.dtype)
     return eps / q.numel() + (1.0 - eps) * greedy / greedy.sum()
 
@@ -110,7 +111,7 @@ def q_learning_update(q: torch.Tensor, state: int, action: int, reward: float, n
     table = _float(q)
     if table.ndim != 2:
         raise ValueError(f"q must be a 2-D table (S, A); got shape {tuple(table.shape)}")
-    gamma = _ref._check_gamma(gamma)
+    gamma = _check_gamma(gamma)
     new = table.clone()
     target = float(reward) + (0.0 if terminated else gamma * float(new[next_state].max()))
     new[state, action] += alpha * (target - new[state, action])
@@ -120,7 +121,7 @@ def q_learning_update(q: torch.Tensor, state: int, action: int, reward: float, n
 def dqn_targets(rewards: torch.Tensor, next_q_values: torch.Tensor, terminated: torch.Tensor,
                 gamma: float) -> torch.Tensor:
     """y = r + γ (1 − terminated) max_a' Q_target(s', a'), (N,), computed without gradient."""
-    gamma = _ref._check_gamma(gamma)
+    gamma = _check_gamma(gamma)
     with torch.no_grad():
         nq = _float(next_q_values)
         r = torch.as_tensor(rewards, device=nq.device).to(nq.dtype)
