@@ -125,7 +125,7 @@ def check_discounted_returns(discounted_returns: Callable[..., Any], hidden: boo
 
 # --------------------------------------------------------------------------- epsilon-greedy
 
-_DRAWS = 4000
+_DRAWS = 2000
 
 
 def _draw_actions(fn: Callable[..., Any], q: np.ndarray, epsilon: float, seed: int, n: int) -> list[Any]:
