@@ -57,7 +57,9 @@ __all__ = [
 ]
 
 #: the mean greedy return over 20 episodes that the notebook's REINFORCE run must reach (the
-#: maximum is 500, where CartPole-v1 truncates)
+#: maximum is 500, where CartPole-v1 truncates). Measured with the notebook's setup (one torch
+#: thread, seeds 0–9, 2 busy CPU cores): 164–224 training episodes in 2.0–3.8 s, then a mean
+#: greedy return of 414.6–500 (500 for 8 of the 10 seeds), so 350 passes with a margin.
 CARTPOLE_THRESHOLD = 350.0
 
 
@@ -193,7 +195,7 @@ def reinforce_setup(device: torch.device | str | None = None, **changes: Any) ->
     device = default_device() if device is None else torch.device(device)
     setup = ReinforceSetup()
     if device.type == "cuda":
-        setup = replace(setup, max_episodes=3000, target=490.0, time_budget=60.0)
+        setup = replace(setup, max_episodes=3000, target=490.0, time_budget=45.0)
     return replace(setup, **changes)
 
 
