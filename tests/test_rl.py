@@ -1,7 +1,7 @@
 """``dlcourse.ref.rl``: returns, ε-greedy, tabular Q-learning, the DQN and REINFORCE losses (lecture 13).
 
 - returns: against the definition G_t = Σ_k γ^{k−t} r_k written as a sum (hypothesis over lengths,
-  batches and γ, including 0 and 1), truncation's bootstrap value, the backward recursion;
+  γ including 0 and 1, and bootstrap values), batches of episodes, integer rewards, bad input;
 - ε-greedy: the sampled frequencies match :func:`epsilon_greedy_probs` (ties uniform, ε = 0, 1),
   seeded sequences repeat;
 - Q-learning: one update by hand, no bootstrap on termination, bootstrap through truncation, the
@@ -64,6 +64,8 @@ def test_discounted_returns_rejects_bad_input() -> None:
         R.discounted_returns(np.float64(1.0), 0.5)
     with pytest.raises(ValueError, match="numbers"):
         R.discounted_returns(np.array(["a"]), 0.5)
+    with pytest.raises(ValueError, match="one value per episode"):
+        R.discounted_returns(np.ones((3, 4)), 0.5, np.ones(4))
 
 
 def test_normalize_returns() -> None:

@@ -67,9 +67,13 @@ def discounted_returns(rewards: np.ndarray, gamma: float, last_value: float | np
     r = _float_array(rewards, "rewards")
     if r.ndim == 0:
         raise ValueError("rewards must have a time axis (..., T); got a scalar")
-    v = np.broadcast_to(np.asarray(last_value, dtype=r.dtype), r.shape[:-1]) if r.shape[-1] else None
+    v = np.asarray(last_value, dtype=r.dtype)
+    try:
+        running = np.broadcast_to(v, r.shape[:-1])
+    except ValueError:
+        raise ValueError(f"last_value has shape {v.shape}; expected a number or one value per episode, "
+                         f"{r.shape[:-1]}") from None
     out = np.empty_like(r)
-    running = v
     for t in range(r.shape[-1] - 1, -1, -1):
         running = r[..., t] + gamma * running
         out[..., t] = running
