@@ -50,7 +50,9 @@ def test_release_runs_with_errors_only_in_graded_cells(name, tmp_path):
     # stall now and then (the worker's own event loop and channel threads are there).
     proc = subprocess.run(
         [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--allow-errors",
-         # A stalled widget cell (a reply the client never sees, on loaded machines) is interrupted, not fatal.
+         # The grader's kernel client (dlcourse.course.kernel): with nbclient's own, a widget cell's reply
+         # is now and then never seen on a loaded machine and the cell waits out its whole timeout.
+         "--ExecutePreprocessor.kernel_manager_class=dlcourse.course.kernel.GradingKernelManager",
          "--ExecutePreprocessor.timeout=120", "--ExecutePreprocessor.interrupt_on_timeout=True",
          "--output", str(executed),
          str(ROOT / "notebooks" / name / f"{name}.ipynb")],
