@@ -13,6 +13,8 @@
 - ``dlcourse.widgets.rnn``       10-rnns: gradient norm through time (spectral-radius slider), sampling temperature.
 - ``dlcourse.widgets.attention`` 11-attention: attention heat maps per head (scaling, masks), a trained
   model's maps, the positional-encoding viewer.
+- ``dlcourse.widgets.rl``        13-reinforcement: Q-learning on the gridworld (values, policy arrows; step/run/reset),
+  the discount-factor slider.
 - ``dlcourse.widgets.uncertainty`` 14-limits-uncertainty: an ensemble's spread on 1-D data (noise and gap
   sliders), a reliability diagram with a temperature slider.
 - ``dlcourse.widgets.compat``    what keeps widgets working on ipywidgets 7.7 (Colab) and 8.x,
