@@ -7,7 +7,7 @@ Two tables, in one run:
   the NumPy ECE against the PyTorch twin, on N scores with ties (best-of-repeats ms and the ratio
   NumPy / other: > 1 means NumPy is slower);
 - **training**: the notebook's runs on the CPU with 1 and 2 torch threads: the random-label
-  experiment (two MLPs on 1000 digits), the dropout classifier and the deep ensemble, in seconds
+  experiment (two MLPs on 600 digits), the dropout classifier and the deep ensemble, in seconds
   and ms per step, with the random-label run's final accuracies.
 
 Nothing is asserted about speed; on a busy machine, run twice and trust what holds in both.

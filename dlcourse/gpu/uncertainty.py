@@ -323,7 +323,7 @@ def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarra
 
 def random_label_experiment(x: np.ndarray, y: np.ndarray,
                             shuffle: Callable[[np.ndarray, np.random.Generator], np.ndarray], *,
-                            n_train: int = 1000, seed: int = 0, **train_kwargs: object
+                            n_train: int = 600, seed: int = 0, **train_kwargs: object
                             ) -> tuple[ClassifierRun, ClassifierRun]:
     """The same MLP trained on true labels and on shuffled ones (the notebook uses the digits).
 
