@@ -477,7 +477,7 @@ class GenerativeSetup:
     vae_batch: int = 128
     vae_hidden: int = 128
     sweep_latents: tuple[int, ...] = (1, 2, 4, 8, 16)
-    sweep_steps: int = 600
+    sweep_steps: int = 500
     gan_steps: int = 1000
     gan_batch: int = 128
     gan_points: int = 20000
