@@ -49,3 +49,13 @@ def test_a_torch_answer_to_a_numpy_exercise_is_explained():
 
     with pytest.raises(CheckFailure, match="this exercise is NumPy"):
         checks.check_gaussian_kl(gaussian_kl)
+
+
+def test_the_guard_rejects_the_pytorch_reference_as_the_answer():
+    """REFERENCE[check_gan_losses] is student-style code (dlcourse.gpu.gan_losses calls other gpu
+    functions, which a copy would still reach); handing in the package's own is caught."""
+    pytest.importorskip("torch")
+    from dlcourse.gpu.generative import gan_losses
+
+    with pytest.raises(CheckFailure, match="called dlcourse.gpu.generative.gan_losses"):
+        checks.check_gan_losses(gan_losses)
