@@ -102,4 +102,7 @@ def test_nbgrader_gives_solution_full_marks_and_blank_zero(name):
     expected = ["source", "release current", "solution full marks", "blank scores zero", "solution runs cleanly"]
     assert list(results) == expected, proc.stdout
     assert all(r == "ok" or r.startswith("ok (") for r in results.values()), proc.stdout
-    assert proc.stderr == "", proc.stderr
+    # jupyter_client interrupts every kernel it shuts down (SIGINT, then shutdown_request); a kernel
+    # still handling a widget's last comm message then logs this line. It says nothing about grading.
+    noise = "KeyboardInterrupt caught in kernel"
+    assert [line for line in proc.stderr.splitlines() if noise not in line] == [], proc.stderr

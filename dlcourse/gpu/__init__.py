@@ -37,6 +37,7 @@ from dlcourse.gpu.conv import *  # 08 convolution by unfold + matmul
 from dlcourse.gpu.rnn import *  # 10 recurrent networks (autograd Functions, modules equal to nn.RNN/LSTM/GRU)
 from dlcourse.gpu.charlm import *  # 10 the character-level language model
 from dlcourse.gpu.attention import *  # 11 attention twins, MultiHeadAttention, the transformer block
+from dlcourse.gpu.generative import *  # 12 generative-model twins, autoencoder, VAE, GAN on 2-D data
 from dlcourse.gpu.rl import *  # 13 reinforcement learning twins, REINFORCE on CartPole
 from dlcourse.gpu.uncertainty import *  # 14 uncertainty twins, MC-dropout sampling, deep ensembles, random labels
 
