@@ -251,6 +251,8 @@ def _informative(leaf: Any, inputs: list[Any]) -> bool:
 
 
 def _garbage(leaf: Any) -> Any:
+    if hasattr(leaf, "detach") and hasattr(leaf, "new_full"):  # a torch tensor (a PyTorch exercise's answer)
+        return leaf.detach().new_full(tuple(leaf.shape), 0.123)
     if isinstance(leaf, np.ndarray):
         return np.full_like(leaf, 0.123) if leaf.dtype.kind in "fc" else leaf + 1
     if isinstance(leaf, (bool, np.bool_)):

@@ -28,6 +28,7 @@ from dlcourse.ref.rnn import *  # 10 recurrent networks: RNN, LSTM, GRU, embeddi
 from dlcourse.ref.attention import *  # 11 attention: positional encoding, masks, scaled dot-product and multi-head
 from dlcourse.ref.generative import *  # 12 generative models: reparameterisation, Gaussian KL, (β-)VAE and GAN losses
 from dlcourse.ref.rl import *  # 13 reinforcement learning: returns, ε-greedy, Q-learning, DQN and REINFORCE losses
+from dlcourse.ref.uncertainty import *  # 14 limits and uncertainty: entropy, MC dropout, ensembles, calibration, AUROC
 
 from dlcourse.ref._namespace import public_names as _public_names
 

@@ -17,6 +17,8 @@
   GAN training snapshots against the learning-rate ratio, latent size vs reconstruction error.
 - ``dlcourse.widgets.rl``        13-reinforcement: Q-learning on the gridworld (values, policy arrows; step/run/reset),
   the discount-factor slider.
+- ``dlcourse.widgets.uncertainty`` 14-limits-uncertainty: an ensemble's spread on 1-D data (noise and gap
+  sliders), a reliability diagram with a temperature slider.
 - ``dlcourse.widgets.compat``    what keeps widgets working on ipywidgets 7.7 (Colab) and 8.x,
   with or without a front end (``show_figure``, ``is_headless``).
 
