@@ -160,6 +160,43 @@ def test_segmenter_keeps_the_resolution_and_refuses_odd_sizes(device) -> None:
         m(torch.randn(1, 1, 10, 12, device=device))
 
 
+# ---------------------------------------------------------------- NumPy networks against the modules
+
+
+NETWORKS = [  # (module, its shapes, NumPy output, extra args, input shape)
+    (lambda: g.SimpleCNN(8), lambda: r.simple_cnn_shapes(8), r.simple_cnn_output, (), (2, 1, 8, 8)),
+    (lambda: g.SimpleCNN(10, 2, 3, 16), lambda: r.simple_cnn_shapes(10, 2, 3, 16), r.simple_cnn_output, (), (1, 2, 10, 10)),
+    (lambda: g.ResidualBlock(3, 5, 2), lambda: r.residual_block_shapes(3, 5, 2), r.residual_block_output, (2,),
+     (2, 3, 7, 7)),
+    (lambda: g.ResidualBlock(4, 4), lambda: r.residual_block_shapes(4, 4), r.residual_block_output, (), (2, 4, 5, 5)),
+    (lambda: g.Inception(5, 2, 3, 4, 2, 3, 2), lambda: r.inception_shapes(5, 2, 3, 4, 2, 3, 2), r.inception_output, (),
+     (2, 5, 6, 6)),
+    (lambda: g.TinySegmenter(2, 3, 4), lambda: r.segmenter_shapes(2, 3, 4), r.segmenter_output, (), (2, 2, 8, 12)),
+]
+
+
+@pytest.mark.parametrize("module,shapes,output,extra,x_shape", NETWORKS)
+def test_numpy_networks_equal_the_modules(device, module, shapes, output, extra, x_shape) -> None:
+    m = module()
+    assert {k: tuple(v.shape) for k, v in g._state(m).items()} == shapes()
+    rng = np.random.default_rng(0)
+    params = {k: rng.standard_normal(s) * 0.5 for k, s in shapes().items()}
+    params.update({k: rng.uniform(0.5, 2, s) for k, s in shapes().items() if k.endswith("running_var")})
+    x = rng.standard_normal(x_shape)
+    expected = output(x, params, *extra)
+    twin = getattr(g, output.__name__)(torch.as_tensor(x, device=device), params, *extra)
+    assert twin.device.type == torch.device(device).type
+    np.testing.assert_allclose(twin.cpu().numpy(), expected, rtol=1e-10, atol=1e-10 * np.abs(expected).max())
+
+
+def test_match_state_pairs_by_name_then_by_order() -> None:
+    ref_shapes = {"a.weight": (2, 3), "a.bias": (2,)}
+    assert r.match_state({"a.bias": (2,), "a.weight": (2, 3)}, ref_shapes) == [("a.weight", "a.weight"), ("a.bias", "a.bias")]
+    assert r.match_state({"x.w": (2, 3), "x.b": (2,)}, ref_shapes) == [("x.w", "a.weight"), ("x.b", "a.bias")]
+    with pytest.raises(ValueError, match=r"x.w has shape \(3, 2\)"):
+        r.match_state({"x.w": (3, 2), "x.b": (2,)}, ref_shapes)
+
+
 # ---------------------------------------------------------------- probes
 
 

@@ -41,9 +41,14 @@ from dlcourse.ref.cnns import (
     inception_params,
     linear_params,
     residual_block_params,
+    inception_shapes,
+    match_state,
+    residual_block_shapes,
     segmenter_params,
+    segmenter_shapes,
     simple_cnn_flat_features,
     simple_cnn_params,
+    simple_cnn_shapes,
 )
 
 __all__ = [
@@ -56,6 +61,15 @@ __all__ = [
     "residual_block_params",
     "inception_params",
     "segmenter_params",
+    "simple_cnn_shapes",
+    "residual_block_shapes",
+    "inception_shapes",
+    "segmenter_shapes",
+    "match_state",
+    "simple_cnn_output",
+    "residual_block_output",
+    "inception_output",
+    "segmenter_output",
     "confusion_matrix",
     "per_class_accuracy",
     "class_weights",
@@ -66,6 +80,7 @@ __all__ = [
     "TinySegmenter",
     "count_parameters",
     "copy_weights",
+    "load_state",
     "parameters_without_gradient",
     "zero_residual_branch",
     "batches",
@@ -238,35 +253,63 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def _describe(state: dict[str, torch.Tensor]) -> str:
-    return ", ".join(f"{k} {tuple(v.shape)}" for k, v in state.items())
-
-
 def copy_weights(student: nn.Module, reference: nn.Module) -> nn.Module:
-    """Copy ``reference``'s parameters and buffers into ``student`` and return ``student``.
+    """Copy ``reference``'s parameters and batch-norm statistics into ``student`` and return ``student``.
 
-    Entries are matched by name when both state dicts have the same names, else by their order
-    (the order the layers were assigned in ``__init__``), and every pair must have the same shape.
-    Raises ValueError naming the first difference when the architectures do not match.
+    Entries are paired by :func:`match_state` (by name, else by order and shape; the batch norms'
+    step counters are left out); raises its ValueError when the architectures differ.
     """
-    src, dst = reference.state_dict(), student.state_dict()
-    if set(src) == set(dst):
-        pairs = [(name, name) for name in src]
-    else:
-        if len(src) != len(dst):
-            raise ValueError(
-                f"the modules hold different numbers of tensors ({len(dst)} vs the reference's {len(src)}): "
-                f"got [{_describe(dst)}], expected [{_describe(src)}]")
-        pairs = list(zip(dst, src))
-    for mine, theirs in pairs:
-        if dst[mine].shape != src[theirs].shape:
-            raise ValueError(f"{mine} has shape {tuple(dst[mine].shape)} where the reference's {theirs} has "
-                             f"{tuple(src[theirs].shape)}: define the layers in the reference's order and sizes "
-                             f"(expected [{_describe(src)}])")
+    src, dst = _state(reference), _state(student)
+    pairs = match_state({k: tuple(v.shape) for k, v in dst.items()}, {k: tuple(v.shape) for k, v in src.items()})
     with torch.no_grad():
         for mine, theirs in pairs:
             dst[mine].copy_(src[theirs])
     return student
+
+
+def _state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Parameters and float buffers by name (num_batches_tracked counts steps: it is not a weight)."""
+    return {k: v for k, v in model.state_dict(keep_vars=True).items() if not k.endswith("num_batches_tracked")}
+
+
+def load_state(model: nn.Module, params: dict[str, Any]) -> nn.Module:
+    """``model`` with ``params`` (arrays or tensors, paired by :func:`match_state`) copied in."""
+    dst = _state(model)
+    pairs = match_state({k: tuple(v.shape) for k, v in dst.items()}, {k: tuple(np.shape(v)) for k, v in params.items()})
+    with torch.no_grad():
+        for mine, theirs in pairs:
+            dst[mine].copy_(torch.as_tensor(params[theirs]))
+    return model
+
+
+def _apply(model: nn.Module, x: torch.Tensor, params: dict[str, Any]) -> torch.Tensor:
+    model = load_state(model.to(device=x.device, dtype=x.dtype), params).eval()
+    with torch.no_grad():
+        return model(x)
+
+
+def simple_cnn_output(x: torch.Tensor, params: dict[str, Any]) -> torch.Tensor:
+    """Logits (N, K) of :class:`SimpleCNN` holding ``params`` (as :func:`simple_cnn_shapes` names them)."""
+    n_hidden, n_classes = params["fc1.weight"].shape[0], params["fc2.weight"].shape[0]
+    return _apply(SimpleCNN(x.shape[-1], x.shape[1], n_classes, n_hidden), x, params)
+
+
+def residual_block_output(x: torch.Tensor, params: dict[str, Any], stride: int = 1) -> torch.Tensor:
+    """:class:`ResidualBlock` holding ``params``, in eval mode, applied to x (N, C_in, H, W)."""
+    c_out = params["conv1.weight"].shape[0]
+    return _apply(ResidualBlock(x.shape[1], c_out, stride), x, params)
+
+
+def inception_output(x: torch.Tensor, params: dict[str, Any]) -> torch.Tensor:
+    """:class:`Inception` holding ``params`` applied to x (N, C_in, H, W)."""
+    sizes = [params[f"{n}.weight"].shape[0] for n in ("branch1.0", "branch3.0", "branch3.2", "branch5.0", "branch5.2",
+                                                      "branch_pool.1")]
+    return _apply(Inception(x.shape[1], *sizes), x, params)
+
+
+def segmenter_output(x: torch.Tensor, params: dict[str, Any]) -> torch.Tensor:
+    """:class:`TinySegmenter` holding ``params`` applied to x (N, C, H, W)."""
+    return _apply(TinySegmenter(x.shape[1], params["head.weight"].shape[0], params["down1.weight"].shape[0]), x, params)
 
 
 def parameters_without_gradient(model: nn.Module, *inputs: torch.Tensor) -> list[str]:

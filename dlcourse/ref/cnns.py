@@ -9,6 +9,12 @@ the tests check every formula against ``sum(p.numel() for p in model.parameters(
 - a dense layer n_in → n_out has n_out · (n_in + 1); a batch norm over C channels 2C (γ, β; its
   running statistics are buffers, not parameters); pooling has none.
 
+The networks themselves are here too, in NumPy and in eval mode: ``*_shapes(...)`` lists a
+network's state (parameters and batch-norm statistics) by the names ``dlcourse.gpu.cnns``'s module
+gives them, and ``*_output(x, params, ...)`` computes its output from such a state with the
+convolution and pooling of :mod:`dlcourse.ref.conv`. :func:`match_state` pairs the entries of two
+states (by name, else by order and shape): how weights are copied into a student's module.
+
 Metrics are NumPy: the confusion matrix ``C[i, j]`` counts the examples of *true* class i that
 were *predicted* as j (rows: truth, as scikit-learn's ``confusion_matrix``), per-class accuracy
 is its diagonal over its row sums (the recall of each class), and class weights are inverse to
@@ -22,9 +28,11 @@ total weight N/K to a weighted loss, however rare it is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+
+from dlcourse.ref.conv import conv_forward, conv_transpose_forward, max_pool_forward
 
 __all__ = [
     "conv2d_params",
@@ -36,6 +44,15 @@ __all__ = [
     "residual_block_params",
     "inception_params",
     "segmenter_params",
+    "simple_cnn_shapes",
+    "residual_block_shapes",
+    "inception_shapes",
+    "segmenter_shapes",
+    "match_state",
+    "simple_cnn_output",
+    "residual_block_output",
+    "inception_output",
+    "segmenter_output",
     "confusion_matrix",
     "per_class_accuracy",
     "class_weights",
@@ -140,6 +157,136 @@ def segmenter_params(in_channels: int = 1, n_classes: int = 4, width: int = 16) 
             + conv2d_params(2 * width, 4 * width, 3)
             + conv_transpose2d_params(4 * width, 2 * width, 2) + conv_transpose2d_params(2 * width, width, 2)
             + conv2d_params(width, n_classes, 1))
+
+
+# --------------------------------------------------------------------------- states and outputs (eval mode)
+
+Shapes = dict[str, tuple[int, ...]]
+Params = Mapping[str, np.ndarray]
+
+
+def _conv(name: str, c_in: int, c_out: int, k: int, bias: bool = True) -> Shapes:
+    return {f"{name}.weight": (c_out, c_in, k, k), **({f"{name}.bias": (c_out,)} if bias else {})}
+
+
+def _bn(name: str, c: int) -> Shapes:
+    return {f"{name}.{part}": (c,) for part in ("weight", "bias", "running_mean", "running_var")}
+
+
+def simple_cnn_shapes(in_size: int = 8, in_channels: int = 1, n_classes: int = 10, hidden: int = 1024) -> Shapes:
+    """{name: shape} of :class:`dlcourse.gpu.cnns.SimpleCNN`'s parameters, in definition order."""
+    flat = simple_cnn_flat_features(in_size)
+    return {**_conv("conv1", in_channels, 32, 3), **_conv("conv2", 32, 64, 3),
+            "fc1.weight": (hidden, flat), "fc1.bias": (hidden,), "fc2.weight": (n_classes, hidden),
+            "fc2.bias": (n_classes,)}
+
+
+def residual_block_shapes(c_in: int, c_out: int, stride: int = 1) -> Shapes:
+    """{name: shape} of :class:`dlcourse.gpu.cnns.ResidualBlock`'s parameters and batch-norm statistics."""
+    shapes = {**_conv("conv1", c_in, c_out, 3, False), **_bn("bn1", c_out), **_conv("conv2", c_out, c_out, 3, False),
+              **_bn("bn2", c_out)}
+    if stride != 1 or c_in != c_out:
+        shapes.update({**_conv("shortcut.0", c_in, c_out, 1, False), **_bn("shortcut.1", c_out)})
+    return shapes
+
+
+def inception_shapes(c_in: int, c1: int, c3_reduce: int, c3: int, c5_reduce: int, c5: int, pool_proj: int) -> Shapes:
+    """{name: shape} of :class:`dlcourse.gpu.cnns.Inception`'s parameters, branch by branch."""
+    return {**_conv("branch1.0", c_in, c1, 1), **_conv("branch3.0", c_in, c3_reduce, 1),
+            **_conv("branch3.2", c3_reduce, c3, 3), **_conv("branch5.0", c_in, c5_reduce, 1),
+            **_conv("branch5.2", c5_reduce, c5, 5), **_conv("branch_pool.1", c_in, pool_proj, 1)}
+
+
+def segmenter_shapes(in_channels: int = 1, n_classes: int = 4, width: int = 16) -> Shapes:
+    """{name: shape} of :class:`dlcourse.gpu.cnns.TinySegmenter`'s parameters (transposed weights are (C_in, C_out, k, k))."""
+    w = width
+    return {**_conv("down1", in_channels, w, 3), **_conv("down2", w, 2 * w, 3), **_conv("down3", 2 * w, 4 * w, 3),
+            "up1.weight": (4 * w, 2 * w, 2, 2), "up1.bias": (2 * w,), "up2.weight": (2 * w, w, 2, 2), "up2.bias": (w,),
+            **_conv("head", w, n_classes, 1)}
+
+
+def match_state(student: Mapping[str, tuple[int, ...]], reference: Mapping[str, tuple[int, ...]]) -> list[tuple[str, str]]:
+    """Pairs (student name, reference name) along which a state is copied.
+
+    By name when both have the same names; else by order (the order the layers were assigned in
+    ``__init__``). Raises ValueError naming the first difference when the entries' number or
+    shapes disagree (a different architecture).
+    """
+    def show(shapes: Mapping[str, tuple[int, ...]]) -> str:
+        return ", ".join(f"{k} {tuple(v)}" for k, v in shapes.items())
+
+    if set(student) == set(reference):
+        pairs = [(name, name) for name in reference]
+    elif len(student) != len(reference):
+        raise ValueError(f"the modules hold different numbers of tensors ({len(student)} vs the reference's "
+                         f"{len(reference)}): got [{show(student)}], expected [{show(reference)}]")
+    else:
+        pairs = list(zip(student, reference))
+    for mine, theirs in pairs:
+        if tuple(student[mine]) != tuple(reference[theirs]):
+            raise ValueError(f"{mine} has shape {tuple(student[mine])} where the reference's {theirs} has "
+                             f"{tuple(reference[theirs])}: define the layers in the reference's order and sizes "
+                             f"(expected [{show(reference)}])")
+    return pairs
+
+
+def _relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0)
+
+
+def _conv_out(x: np.ndarray, p: Params, name: str, stride: int = 1, pad: int = 0) -> np.ndarray:
+    w = p[f"{name}.weight"]
+    b = p.get(f"{name}.bias")
+    return conv_forward(x, w, np.zeros(w.shape[0]) if b is None else b, stride, pad)[0]
+
+
+def _bn_eval(x: np.ndarray, p: Params, name: str, eps: float = 1e-5) -> np.ndarray:
+    """Batch norm in eval mode: the running statistics, not the batch's."""
+    scale = p[f"{name}.weight"] / np.sqrt(p[f"{name}.running_var"] + eps)
+    shift = p[f"{name}.bias"] - p[f"{name}.running_mean"] * scale
+    return x * scale[:, None, None] + shift[:, None, None]
+
+
+def _max_pool_same(x: np.ndarray) -> np.ndarray:
+    """3×3 max-pool, stride 1, padding 1 (padded with −∞, so a border never wins)."""
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+    return max_pool_forward(padded, 3, 1)[0]
+
+
+def simple_cnn_output(x: np.ndarray, params: Params) -> np.ndarray:
+    """Logits (N, K) of the lecture's CNN on x (N, C, S, S), params as :func:`simple_cnn_shapes` names them."""
+    h = max_pool_forward(_relu(_conv_out(x, params, "conv1", pad=1)), 2)[0]
+    h = max_pool_forward(_relu(_conv_out(h, params, "conv2", pad=1)), 2)[0]
+    h = _relu(h.reshape(h.shape[0], -1) @ params["fc1.weight"].T + params["fc1.bias"])
+    return h @ params["fc2.weight"].T + params["fc2.bias"]
+
+
+def residual_block_output(x: np.ndarray, params: Params, stride: int = 1) -> np.ndarray:
+    """ReLU(F(x) + S(x)) in eval mode, x (N, C_in, H, W) → (N, C_out, ⌈H/s⌉, ⌈W/s⌉)."""
+    f = _relu(_bn_eval(_conv_out(x, params, "conv1", stride, 1), params, "bn1"))
+    f = _bn_eval(_conv_out(f, params, "conv2", 1, 1), params, "bn2")
+    s = x if "shortcut.0.weight" not in params else _bn_eval(_conv_out(x, params, "shortcut.0", stride), params,
+                                                                 "shortcut.1")
+    return _relu(f + s)
+
+
+def inception_output(x: np.ndarray, params: Params) -> np.ndarray:
+    """The four branches' outputs concatenated along the channels: (N, c1 + c3 + c5 + pool_proj, H, W)."""
+    b1 = _relu(_conv_out(x, params, "branch1.0"))
+    b3 = _relu(_conv_out(_relu(_conv_out(x, params, "branch3.0")), params, "branch3.2", pad=1))
+    b5 = _relu(_conv_out(_relu(_conv_out(x, params, "branch5.0")), params, "branch5.2", pad=2))
+    bp = _relu(_conv_out(_max_pool_same(x), params, "branch_pool.1"))
+    return np.concatenate([b1, b3, b5, bp], axis=1)
+
+
+def segmenter_output(x: np.ndarray, params: Params) -> np.ndarray:
+    """Per-pixel class scores (N, K, H, W) of the tiny segmenter on x (N, C, H, W), H and W multiples of 4."""
+    h = _relu(_conv_out(x, params, "down1", 1, 1))
+    h = _relu(_conv_out(h, params, "down2", 2, 1))
+    h = _relu(_conv_out(h, params, "down3", 2, 1))
+    for name in ("up1", "up2"):
+        h = _relu(conv_transpose_forward(h, params[f"{name}.weight"], params[f"{name}.bias"], 2, 0)[0])
+    return _conv_out(h, params, "head")
 
 
 # --------------------------------------------------------------------------- metrics
