@@ -313,11 +313,12 @@ def segmenter_output(x: torch.Tensor, params: dict[str, Any]) -> torch.Tensor:
 
 
 def parameters_without_gradient(model: nn.Module, *inputs: torch.Tensor) -> list[str]:
-    """Names of the trainable parameters that get no (or an all-zero) gradient from ``model(*inputs)``.
+    """Names of the trainable parameters that the gradient of ``model(*inputs)`` does not reach.
 
     The loss is Σ out · r for a fixed random r (a plain sum would cancel in some layers, e.g. before
-    a batch norm). An empty list means the gradient reaches every parameter; a name in it usually
-    means a branch that is computed but never used, or a ``.detach()``/``.data`` that cuts the graph.
+    a batch norm). A parameter is unreached when its ``.grad`` stays None: the graph does not lead
+    to it (a branch computed but never used, or cut by ``.detach()``/``.data``/``torch.no_grad()``).
+    An all-zero gradient is not counted: a ReLU that is off on every input gives one legitimately.
     """
     model.zero_grad(set_to_none=True)
     out = model(*inputs)
@@ -325,7 +326,7 @@ def parameters_without_gradient(model: nn.Module, *inputs: torch.Tensor) -> list
     weights = torch.randn(out.shape, generator=g, dtype=out.dtype).to(out.device)
     (out * weights).sum().backward()
     dead = [name for name, p in model.named_parameters()
-            if p.requires_grad and (p.grad is None or not bool(torch.any(p.grad != 0)))]
+            if p.requires_grad and p.grad is None]
     model.zero_grad(set_to_none=True)
     return dead
 
