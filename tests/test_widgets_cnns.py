@@ -82,6 +82,19 @@ def test_plots_have_labelled_axes(predictions) -> None:
     assert "→" in fig.axes[0].get_xlabel() and len(fig.axes) == 5
     fig = wc.plot_feature_maps(None, images[0], np.random.rand(4, 3, 3), "conv", channel=2)
     assert fig.axes[0].get_xlabel() == "x (pixels)" and fig.axes[1].get_title() == "conv[2]"
+    fig = wc.plot_feature_maps(None, images[0], np.random.rand(4, 3, 3), "conv")
+    assert "all 4 channels" in fig.axes[1].get_title() and "3×3" in fig.axes[1].get_xlabel()
+    fig = wc.plot_filters(None, np.random.rand(5, 2, 3, 3), channel=1)
+    assert "filters 0–4" in fig.axes[0].get_xlabel()
+
+
+def test_mosaic_lays_tiles_out_row_by_row() -> None:
+    tiles = np.arange(5 * 2 * 3, dtype=float).reshape(5, 2, 3)
+    m = wc.mosaic(tiles, 2)
+    assert m.shape == (3 * 3 - 1, 2 * 4 - 1)
+    np.testing.assert_array_equal(m[0:2, 4:7], tiles[1])
+    np.testing.assert_array_equal(m[6:8, 0:3], tiles[4])
+    assert np.isnan(m[2]).all() and np.isnan(m[6:8, 4:7]).all()  # separators and the empty last slot
 
 
 # ---------------------------------------------------------------- widgets, headless

@@ -6,7 +6,8 @@ Three layers, as every widget in the course:
   convolution of a model, through forward hooks: the model is handed in, torch is imported only
   when one is), :func:`confusion_cells` (which examples fall in each cell of a confusion matrix),
   :func:`misclassified` (the wrong predictions, most confident first);
-- plotting (matplotlib's object-oriented API): :func:`plot_filters`, :func:`plot_feature_maps`,
+- plotting (matplotlib's object-oriented API): :func:`mosaic` (many small images as one),
+  :func:`plot_filters`, :func:`plot_feature_maps`,
   :func:`plot_gallery`, :func:`plot_confusion`;
 - widgets (ipywidgets): :func:`feature_map_viewer` (layer, channel and image selectors),
   :func:`misclassification_gallery` (filter by true or predicted class), and
@@ -34,6 +35,7 @@ __all__ = [
     "feature_maps",
     "confusion_cells",
     "misclassified",
+    "mosaic",
     "plot_filters",
     "plot_feature_maps",
     "plot_gallery",
@@ -111,10 +113,11 @@ def misclassified(y_true: np.ndarray, y_pred: np.ndarray, confidence: np.ndarray
 # --------------------------------------------------------------------------------------------
 
 
-def _figure(figsize: tuple[float, float]) -> Figure:
+def _figure(figsize: tuple[float, float], constrained: bool = True) -> Figure:
     from matplotlib.figure import Figure
 
-    return Figure(figsize=figsize, layout="constrained")
+    # Grids of many small images skip the constrained layout: solving it for 30+ axes takes seconds.
+    return Figure(figsize=figsize, layout="constrained" if constrained else None)
 
 
 def _grid(fig: Figure, n: int, cols: int) -> list[Axes]:
@@ -122,42 +125,62 @@ def _grid(fig: Figure, n: int, cols: int) -> list[Axes]:
     return [fig.add_subplot(rows, cols, k + 1) for k in range(n)]
 
 
-def plot_filters(fig: Figure | None, weights: np.ndarray, channel: int = 0, title: str = "") -> Figure:
-    """Every filter (C_out, C_in, k, k) of a layer as a k×k image of its input channel ``channel``."""
+def mosaic(tiles: np.ndarray, cols: int) -> np.ndarray:
+    """Tiles (n, h, w) laid out row by row, ``cols`` per row, one NaN pixel between them: (rows·(h+1)−1, cols·(w+1)−1).
+
+    One image instead of n small axes: a figure of dozens of subplots takes a second to draw.
+    """
+    tiles = np.asarray(tiles, dtype=np.float64)
+    n, h, w = tiles.shape
+    cols = max(1, min(cols, n))
+    rows = -(-n // cols)
+    out = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan)
+    for k in range(n):
+        r, c = divmod(k, cols)
+        out[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = tiles[k]
+    return out
+
+
+def plot_filters(fig: Figure | None, weights: np.ndarray, channel: int = 0, title: str = "", cols: int = 16) -> Figure:
+    """Every filter (C_out, C_in, k, k) of a layer as a k×k tile of its input channel ``channel``, in one mosaic."""
     weights = np.asarray(weights)
-    fig = fig or _figure((7, 3))
+    fig = fig or _figure((7, 2.4))
+    ax = fig.add_subplot()
     lim = float(np.abs(weights[:, channel]).max()) or 1.0
-    for f, ax in enumerate(_grid(fig, weights.shape[0], 16)):
-        ax.imshow(weights[f, channel], cmap="RdBu_r", vmin=-lim, vmax=lim)
-        ax.set_xticks([]), ax.set_yticks([])
-        ax.set_xlabel(f"filter {f}", fontsize=6)
-    fig.suptitle(title or f"filters on input channel {channel} (red > 0, blue < 0)", fontsize=9)
+    image = ax.imshow(mosaic(weights[:, channel], cols), cmap="RdBu_r", vmin=-lim, vmax=lim)
+    k = weights.shape[-1]
+    ax.set_xticks([]), ax.set_yticks([])
+    ax.set(xlabel=f"filters 0–{weights.shape[0] - 1}, {min(cols, weights.shape[0])} per row, each {k}×{k}",
+           title=title or f"filters on input channel {channel}")
+    fig.colorbar(image, ax=ax, label="weight", shrink=0.8)
     return fig
 
 
 def plot_feature_maps(fig: Figure | None, image: np.ndarray, maps: np.ndarray, name: str, channel: int | None = None,
-                      limit: int = 16) -> Figure:
-    """The input image and the layer's feature maps (C, H', W'): one channel large, or the first ``limit``."""
+                      cols: int = 8) -> Figure:
+    """The input image beside the layer's feature maps (C, H', W'): one channel, or all of them in a mosaic."""
     fig = fig or _figure((7, 3.2))
     maps = np.asarray(maps)
-    chosen = [channel] if channel is not None else list(range(min(limit, maps.shape[0])))
-    axes = _grid(fig, 1 + len(chosen), min(1 + len(chosen), 9))
-    axes[0].imshow(np.asarray(image)[0], cmap="gray")
-    axes[0].set_title("input", fontsize=8)
-    axes[0].set_xlabel("x (pixels)", fontsize=7), axes[0].set_ylabel("y (pixels)", fontsize=7)
-    for ax, c in zip(axes[1:], chosen):
-        ax.imshow(maps[c], cmap="viridis")
-        ax.set_title(f"{name}[{c}]", fontsize=8)
-        ax.set_xlabel(f"x ({maps.shape[2]} positions)", fontsize=7)
-        ax.set_xticks([]), ax.set_yticks([])
-    fig.suptitle(f"feature maps of {name}: {maps.shape[0]} channels of {maps.shape[1]}×{maps.shape[2]}", fontsize=9)
+    ax_in, ax_maps = fig.subplots(1, 2, width_ratios=[1, 3])
+    ax_in.imshow(np.asarray(image)[0], cmap="gray")
+    ax_in.set(title="input", xlabel="x (pixels)", ylabel="y (pixels)")
+    if channel is not None:
+        shown = ax_maps.imshow(maps[channel], cmap="viridis")
+        ax_maps.set(title=f"{name}[{channel}]", xlabel=f"x ({maps.shape[2]} positions)",
+                    ylabel=f"y ({maps.shape[1]} positions)")
+    else:
+        shown = ax_maps.imshow(mosaic(maps, cols), cmap="viridis")
+        ax_maps.set_xticks([]), ax_maps.set_yticks([])
+        ax_maps.set(title=f"{name}: all {maps.shape[0]} channels", xlabel=f"channels 0–{maps.shape[0] - 1}, "
+                    f"{min(cols, maps.shape[0])} per row, each {maps.shape[1]}×{maps.shape[2]}")
+    fig.colorbar(shown, ax=ax_maps, label="activation (before the ReLU)", shrink=0.8)
     return fig
 
 
 def plot_gallery(fig: Figure | None, images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, idx: np.ndarray,
                  class_names: list[str] | None = None, cols: int = 8, title: str = "") -> Figure:
     """The images ``idx`` (N, C, H, W) with "true → predicted" under each (wrong ones in red)."""
-    fig = fig or _figure((7, 2.4))
+    fig = fig or _figure((7, 2.4), constrained=False)
     names = class_names or [str(c) for c in range(int(max(np.max(y_true), np.max(y_pred))) + 1)]
     idx = np.asarray(idx)
     if idx.size == 0:
@@ -170,6 +193,7 @@ def plot_gallery(fig: Figure | None, images: np.ndarray, y_true: np.ndarray, y_p
         wrong = y_true[k] != y_pred[k]
         ax.set_xlabel(f"{names[y_true[k]]} → {names[y_pred[k]]}", fontsize=7, color="tab:red" if wrong else "black")
     fig.suptitle(title or "true → predicted", fontsize=9)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.1, top=0.85, hspace=0.5)
     return fig
 
 
@@ -226,25 +250,33 @@ def feature_map_viewer(model: Any, images: np.ndarray, labels: np.ndarray | None
     out_filters = widgets.Output()
     out_maps = widgets.Output()
 
+    busy = [False]  # set while the channel list is rebuilt, so that its own events draw nothing
+
     def set_channels(_: Any = None) -> None:
-        n = layers[w_layer.value].shape[0]
-        w_channel.options = [("all", -1)] + [(str(c), c) for c in range(n)]
-        w_channel.value = -1
+        busy[0] = True
+        try:
+            n = layers[w_layer.value].shape[0]
+            w_channel.options = [("all", -1)] + [(str(c), c) for c in range(n)]
+            w_channel.value = -1
+        finally:
+            busy[0] = False
+        update()
 
     def update(_: Any = None) -> None:
+        if busy[0]:
+            return
         image = np.asarray(images[w_image.value])
         maps = feature_maps(model, image)[w_layer.value]
         channel = None if w_channel.value == -1 else int(w_channel.value)
-        _render(out_filters, plot_filters(None, layers[w_layer.value], 0,
-                                          f"{w_layer.value}: {layers[w_layer.value].shape[0]} filters of "
-                                          f"{layers[w_layer.value].shape[2]}×{layers[w_layer.value].shape[3]} "
-                                          f"(input channel 0)"))
+        weights = layers[w_layer.value]
+        _render(out_filters, plot_filters(None, weights, 0, f"{w_layer.value}: {weights.shape[0]} filters of "
+                                          f"{weights.shape[2]}×{weights.shape[3]} (input channel 0; red > 0, blue < 0)"))
         _render(out_maps, plot_feature_maps(None, image, maps, w_layer.value, channel))
         label = "" if labels is None else f", label {labels[w_image.value]}"
         status.value = f"image {w_image.value}{label}; {w_layer.value} gives {maps.shape[0]} maps of {maps.shape[1]}×{maps.shape[2]}"
 
     w_layer.observe(set_channels, names="value")
-    for w in (w_image, w_layer, w_channel):
+    for w in (w_image, w_channel):
         w.observe(update, names="value")
     update()
     return widgets.VBox([widgets.HBox([w_image, w_layer, w_channel]), status, out_filters, out_maps])
