@@ -6,8 +6,9 @@
 - the tiny segmenter (width 16) on 400 synthetic 16×16 shapes (320 for training), Adam 3e-3,
   batch 16: seconds and held-out mean IoU after the notebook's 25 epochs.
 
-Both run through ``dlcourse.gpu.cnns.fit`` with ``train_epoch``, exactly as the notebook does, on
-the CPU with ``torch.set_num_threads(t)`` for each thread count. Nothing is asserted.
+Both run through ``dlcourse.gpu.cnns.fit`` with ``train_epoch``, as the notebook does, on the CPU
+with ``torch.set_num_threads(t)`` for each thread count (``fit`` itself trains on one thread by
+default: this script shows why). Nothing is asserted.
 
     python benchmarks/cnns.py [--threads 1 2] [--epochs 5] [--seg-epochs 25]
 """
@@ -31,7 +32,7 @@ def digits(epochs: int) -> None:
     torch.manual_seed(0)
     model = cnns.SimpleCNN(8)
     h = cnns.fit(model, X[tr], y[tr], X[te], y[te], epochs=epochs, lr=1e-3, batch_size=64, device="cpu",
-                 progress=False)
+                 progress=False, cpu_threads=None)
     acc = " ".join(f"{a:.3f}" for a in h.val_accuracy)
     print(f"  SimpleCNN on digits: {epochs} epochs in {h.seconds:5.1f} s; held-out accuracy per epoch {acc}")
 
@@ -41,7 +42,7 @@ def segmenter(epochs: int) -> None:
     torch.manual_seed(0)
     model = cnns.TinySegmenter(1, 4, 16)
     h = cnns.fit(model, images[:320], masks[:320], images[320:], masks[320:], epochs=epochs, lr=3e-3, batch_size=16,
-                 device="cpu", progress=False)
+                 device="cpu", progress=False, cpu_threads=None)
     miou, iou = mean_iou(cnns.predict(model, images[320:]), masks[320:], 4)
     print(f"  TinySegmenter on shapes: {epochs} epochs in {h.seconds:5.1f} s; held-out IoU per class "
           f"{np.round(iou, 2).tolist()}, mean {miou:.3f}")

@@ -282,10 +282,12 @@ def test_fit_lowers_the_loss_on_digits() -> None:
     X, y = load_digits(flatten=False)
     torch.manual_seed(0)
     model = g.SimpleCNN(8, hidden=32)
+    threads = torch.get_num_threads()
     history = g.fit(model, X[:256], y[:256], X[256:356], y[256:356], epochs=3, lr=3e-3, batch_size=16,
                     device="cpu", progress=False)
     assert history.train_loss[-1] < 0.8 * history.train_loss[0]
     assert history.val_accuracy[-1] > 0.2 and len(history.val_accuracy) == 3
+    assert torch.get_num_threads() == threads  # trained on one thread, then the setting is restored
     assert g.predict(model, X[:5]).shape == (5,)
 
 

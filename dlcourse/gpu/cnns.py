@@ -392,13 +392,17 @@ class History:
 def fit(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, *,
         epochs: int = 10, lr: float = 1e-3, batch_size: int = 64, weight: np.ndarray | None = None,
         device: Device = None, seed: int = 0, progress: bool = True,
-        epoch_fn: Callable[..., float] = train_epoch) -> History:
+        epoch_fn: Callable[..., float] = train_epoch, cpu_threads: int | None = 1) -> History:
     """Train ``model`` with Adam and cross-entropy (optionally class-weighted), reshuffling every epoch.
 
     The model moves to ``device`` (default :func:`default_device`); a ``tqdm.auto`` bar over the
     epochs shows the loss and validation accuracy (``progress=False`` for none: a bar writes to
     stderr, which an nbgrader test cell must not). ``epoch_fn`` is the one-epoch loop, e.g. the
-    student's ``train_epoch``. Returns the :class:`History`.
+    student's ``train_epoch``. ``cpu_threads``: on the CPU, train with this many torch threads
+    (restored afterwards; None keeps torch's setting). One is the default because these networks'
+    convolutions are too small to share: extra OpenMP threads spin-wait, and on a machine whose
+    cores are busy with anything else (two notebooks, a grader) the wait costs 5–20× (measured with
+    benchmarks/cnns.py). Returns the :class:`History`.
     """
     from tqdm.auto import trange
 
@@ -409,13 +413,19 @@ def fit(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, x_val: np.nd
     w = None if weight is None else torch.as_tensor(np.asarray(weight), dtype=torch.float32, device=device)
     loss_fn = nn.CrossEntropyLoss(weight=w)
     history, start = History(), time.perf_counter()
-    bar = trange(epochs, desc="epochs", disable=not progress, leave=False)
-    for epoch in bar:
-        loss = epoch_fn(model, batches(x_train, y_train, batch_size, shuffle=True, seed=seed + epoch), loss_fn,
-                        optimizer, device)
-        acc = float(np.mean(predict(model, x_val, device=device) == np.asarray(y_val)))
-        history.train_loss.append(float(loss))
-        history.val_accuracy.append(acc)
-        bar.set_postfix(loss=f"{loss:.3f}", val_acc=f"{acc:.3f}")
+    threads = torch.get_num_threads()
+    if device.type == "cpu" and cpu_threads is not None:
+        torch.set_num_threads(cpu_threads)
+    try:
+        bar = trange(epochs, desc="epochs", disable=not progress, leave=False)
+        for epoch in bar:
+            loss = epoch_fn(model, batches(x_train, y_train, batch_size, shuffle=True, seed=seed + epoch), loss_fn,
+                            optimizer, device)
+            acc = float(np.mean(predict(model, x_val, device=device) == np.asarray(y_val)))
+            history.train_loss.append(float(loss))
+            history.val_accuracy.append(acc)
+            bar.set_postfix(loss=f"{loss:.3f}", val_acc=f"{acc:.3f}")
+    finally:
+        torch.set_num_threads(threads)
     history.seconds = time.perf_counter() - start
     return history
