@@ -34,7 +34,7 @@ lab-instructor: setup
 # target fails if either did.
 test: setup
 	status=0; \
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not browser" || status=$$?; \
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not browser" --durations=25 || status=$$?; \
 	$(BIN)/python -m pytest -m browser tests/browser || status=$$?; \
 	exit $$status
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from dlcourse.version import __version__
 
-__all__ = ["__version__", "setup", "doctor"]
+__all__ = ["__version__", "setup", "doctor", "yours_or_reference"]
 
 
 def setup(seed: int = 0, *, verbose: bool = True) -> str:
@@ -33,3 +33,13 @@ def doctor(*, file: Any = None) -> dict[str, str]:
     from dlcourse.environment import doctor as _doctor
 
     return _doctor(file=file)
+
+
+def yours_or_reference(yours: Any, reference: Any = None) -> Any:
+    """``yours``, falling back to the reference of the same name while it raises NotImplementedError.
+
+    For lecture cells that use an exercise before it is written (see :mod:`dlcourse.fallback`).
+    """
+    from dlcourse.fallback import yours_or_reference as _wrap
+
+    return _wrap(yours, reference)

@@ -109,6 +109,22 @@ def test_backward_check_names_the_wrong_gradient_and_leaves_the_inputs_alone():
     assert all(np.array_equal(a, c) for a, c in zip((x, w, b), before))
 
 
+def test_backward_check_differences_an_integer_input_in_float64():
+    """Integer x (a hidden edge case): perturbing it in place would truncate every step to 0."""
+    rng = np.random.default_rng(1)
+    x = rng.integers(-3, 4, size=(3, 4))
+    w, b = rng.standard_normal((4, 2)), rng.standard_normal(2)
+    dout = rng.standard_normal((3, 2))
+    dx, dw, db = ref.affine_backward(dout, (x.astype(np.float64), w, b))
+    forward = lambda xx, ww, bb: ref.affine_forward(xx, ww, bb)[0]  # noqa: E731
+    expect_backward_matches_finite_differences("affine_backward", forward, (x, w, b), dout, (dx, dw, db),
+                                               ("dx", "dw", "db"), case="integer x")
+    with pytest.raises(CheckFailure, match=r"dx disagrees"):
+        expect_backward_matches_finite_differences("affine_backward", forward, (x, w, b), dout, (2 * dx, dw, db),
+                                                   ("dx", "dw", "db"), case="integer x")
+    assert x.dtype.kind == "i"
+
+
 # --------------------------------------------------------------------------- strict calls
 
 

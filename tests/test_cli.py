@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -131,8 +132,9 @@ def test_validate_ok(course: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert captured.err == ""
     lines = captured.out.splitlines()
     assert lines[0].split() == ["assignment", "check", "result"]
-    assert [line.split()[0] for line in lines[1:]] == [NAME] * 4
-    assert "solution full marks  ok (5/5)" in captured.out
+    assert [line.split()[0] for line in lines[1:]] == [NAME] * 5
+    assert re.search(r"solution full marks +ok \(5/5\)", captured.out)
+    assert re.search(r"solution runs cleanly +ok$", captured.out, re.M)
 
 
 def test_validate_stale_release_exits_1(course: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -309,7 +309,9 @@ def _by_check(results: list) -> dict[str, object]:
 def test_validate_passes_for_a_good_course(course: Path) -> None:
     results = validate(course)
     checks = _by_check(results)
-    assert list(checks) == ["source", "release current", "solution full marks", "blank scores zero"]
+    assert list(checks) == [
+        "source", "release current", "solution full marks", "blank scores zero", "solution runs cleanly"
+    ]
     assert all(r.ok for r in results), format_table(results)
     assert checks["solution full marks"].message == f"{MAX_SCORE}/{MAX_SCORE}"
     assert not (course / "gradebook.db").exists()  # graded in a throwaway copy
@@ -355,6 +357,20 @@ def test_validate_fails_when_the_blank_release_scores(tmp_path: Path) -> None:
     assert "the blank release scores 1/6" in blank.message
     assert "test_free 1/1" in blank.message
     assert checks["solution full marks"].ok
+
+
+def test_validate_fails_when_a_cell_outside_the_tests_raises(tmp_path: Path) -> None:
+    """Full marks are not enough: nbgrader goes on after an error, so a broken demonstration cell is reported."""
+    root = make_course(tmp_path / "course")
+    nb = nbformat.read(str(source_path(root)), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("plot = {}\nplot['missing']", id="demo"))
+    write_notebook(nb, source_path(root))
+    release(root)
+    checks = _by_check(validate(root))
+    assert checks["solution full marks"].ok and checks["blank scores zero"].ok
+    clean = checks["solution runs cleanly"]
+    assert not clean.ok
+    assert clean.message == f"the solution raised: {NAME} cell {len(nb.cells) - 1}: KeyError: 'missing'"
 
 
 def test_validate_reports_a_broken_source_without_grading(course: Path) -> None:

@@ -29,7 +29,9 @@ LAYERS: dict[str, frozenset[str]] = {
     "data": frozenset({"ref"}),
     # data sits below checks and widgets: a widget may show a data set, a check may draw its cases from one
     "checks": frozenset({"ref", "data"}),
-    "widgets": frozenset({"ref", "data"}),
+    "widgets": frozenset({"ref", "data", "envs"}),
+    # gymnasium environments (13): below widgets, which show them; they need nothing of ours
+    "envs": frozenset(),
     "course": frozenset({"ref", "gpu", "checks", "widgets", "data"}),
 }
 

@@ -69,7 +69,9 @@ def test_the_autograder_passes_the_configured_secret_to_the_kernel(tmp_path: Pat
         assert os.environ[SECRET_VARIABLE] == "from the shell"
 
 
-@pytest.mark.parametrize("secret", SECRETS, ids=["secret1", "secret2", "secret3"])
+# Two secrets (an ASCII one and a non-ASCII one) per lecture: every mutant of 15 lectures against
+# each is a few minutes of CPU, and a third secret found nothing the two had not.
+@pytest.mark.parametrize("secret", [SECRETS[0], SECRETS[2]], ids=["secret1", "secret3"])
 @pytest.mark.parametrize("topic", LECTURES)
 def test_graders_stay_right_under_the_secret(topic: str, secret: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(SECRET_VARIABLE, secret)

@@ -1,7 +1,10 @@
 """Every lecture notebook: the solution runs, the release is current and runs, nbgrader grades both right.
 
-These tests execute notebooks (marker ``notebooks``); each notebook is executed once per test
-below, and pytest-xdist spreads the notebooks over the workers.
+These tests execute notebooks (marker ``notebooks``); pytest-xdist spreads them over the workers.
+Each notebook is executed as few times as the claims need: the solution and the blank release once
+each under nbgrader (``dlcourse validate``: full marks, zero, and no cell of the solution raised),
+and the release once more as a student runs it, outside nbgrader (checks print instead of raise).
+tests/browser/ runs every release again in JupyterLab, for what only a browser shows (widgets).
 """
 
 from __future__ import annotations
@@ -29,26 +32,6 @@ def test_release_is_current(name):
     assert not differences, f"notebooks/{name} is stale: run `dlcourse release {name}` ({differences})"
 
 
-@pytest.mark.notebooks
-@pytest.mark.parametrize("name", LECTURES)
-def test_solution_passes_nbval(name, tmp_path):
-    """nbval in lax mode: every cell runs without error (outputs are not compared)."""
-    notebook = ROOT / "solutions" / name / f"{name}.ipynb"
-    command = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-cell-timeout=120", "-p", "no:xdist",
-               "-p", "no:cacheprovider", "-q", "--rootdir", str(tmp_path), str(notebook)]
-    # Headless executions of cells that display widgets now and then never receive the kernel's
-    # reply although the kernel has finished (seen with ipykernel 6.31 and 7.4 through nbclient:
-    # nbgrader's autograde and NotebookClient, a few times in ~50 runs, on loaded machines; nbval
-    # talks to the kernel the same way). A cell timeout is therefore retried once in a fresh
-    # kernel; any other failure is reported at once.
-    for attempt in range(2):
-        proc = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=900)
-        if proc.returncode == 0 or "Timeout" not in proc.stdout + proc.stderr:
-            break
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert " passed" in proc.stdout and "failed" not in proc.stdout
-
-
 def _graded_kind(cell) -> str | None:
     meta = cell.metadata.get("nbgrader", {})
     if meta.get("grade"):
@@ -63,11 +46,13 @@ def _graded_kind(cell) -> str | None:
 def test_release_runs_with_errors_only_in_graded_cells(name, tmp_path):
     """A student who opens the release and runs everything reaches the end: each visible test says "not written yet"."""
     executed = tmp_path / f"{name}.ipynb"
-    # Executed in a child process, as nbval is: a kernel driven from inside a pytest-xdist worker
-    # was seen to stall now and then (the worker's own event loop and channel threads are there).
+    # Executed in a child process: a kernel driven from inside a pytest-xdist worker was seen to
+    # stall now and then (the worker's own event loop and channel threads are there).
     proc = subprocess.run(
         [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--allow-errors",
-         # A stalled widget cell (see test_solution_passes_nbval) is interrupted, not fatal.
+         # The grader's kernel client (dlcourse.course.kernel): with nbclient's own, a widget cell's reply
+         # is now and then never seen on a loaded machine and the cell waits out its whole timeout.
+         "--ExecutePreprocessor.kernel_manager_class=dlcourse.course.kernel.GradingKernelManager",
          "--ExecutePreprocessor.timeout=120", "--ExecutePreprocessor.interrupt_on_timeout=True",
          "--output", str(executed),
          str(ROOT / "notebooks" / name / f"{name}.ipynb")],
@@ -100,14 +85,24 @@ def test_release_runs_with_errors_only_in_graded_cells(name, tmp_path):
 @pytest.mark.notebooks
 @pytest.mark.parametrize("name", LECTURES)
 def test_nbgrader_gives_solution_full_marks_and_blank_zero(name):
-    """`dlcourse validate NAME`, run as an instructor runs it (a child process, like the kernels above)."""
+    """`dlcourse validate NAME`, run as an instructor runs it (a child process, like the kernels above).
+
+    It also proves that the solution runs: no cell of the graded solution raised, graded or not.
+    """
     proc = subprocess.run(
         [sys.executable, "-c", "import sys; from dlcourse.course.cli import main; sys.exit(main())", "validate", name],
         cwd=ROOT, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    lines = [line for line in proc.stdout.splitlines() if line.startswith(name)]
-    assert any("solution full marks  ok" in line for line in lines), proc.stdout
-    assert any("blank scores zero" in line and line.rstrip().endswith("ok") for line in lines), proc.stdout
-    assert any("release current" in line and line.rstrip().endswith("ok") for line in lines), proc.stdout
-    assert proc.stderr == "", proc.stderr
+    results = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith(name):
+            check, _, result = line[len(name):].strip().partition("  ")
+            results[check] = result.strip()
+    expected = ["source", "release current", "solution full marks", "blank scores zero", "solution runs cleanly"]
+    assert list(results) == expected, proc.stdout
+    assert all(r == "ok" or r.startswith("ok (") for r in results.values()), proc.stdout
+    # jupyter_client interrupts every kernel it shuts down (SIGINT, then shutdown_request); a kernel
+    # still handling a widget's last comm message then logs this line. It says nothing about grading.
+    noise = "KeyboardInterrupt caught in kernel"
+    assert [line for line in proc.stderr.splitlines() if noise not in line] == [], proc.stderr

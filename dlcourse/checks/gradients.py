@@ -91,6 +91,10 @@ def expect_backward_matches_finite_differences(
     """
     for i, (label, grad) in enumerate(zip(labels, grads)):
         args = [np.array(a, copy=True) for a in inputs]
+        if not np.issubdtype(args[i].dtype, np.floating):
+            # An integer input (a hidden case's edge class) would truncate every perturbation to 0:
+            # difference it in float64. The other inputs keep their dtype (labels stay indices).
+            args[i] = args[i].astype(np.float64)
 
         def f(z: np.ndarray, i: int = i, args: list[np.ndarray] = args) -> np.ndarray:
             args[i] = z

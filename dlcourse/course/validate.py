@@ -6,7 +6,9 @@ For each assignment, in a throwaway copy of the course (the real gradebook is ne
 2. ``release current``: ``notebooks/NAME/`` has the bytes ``dlcourse release NAME`` would write;
 3. ``solution full marks``: the instructor notebook, submitted as a student, scores the maximum;
 4. ``blank scores zero``: the freshly generated student notebook, submitted untouched, scores 0
-   (a test cell that passes without student code gives points away).
+   (a test cell that passes without student code gives points away);
+5. ``solution runs cleanly``: in that graded solution, no cell at all raised (nbgrader goes on
+   after an error, so a broken demonstration or widget cell would otherwise go unnoticed).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from dlcourse.course.assignment import Assignment
 from dlcourse.course.config import Course
 from dlcourse.course.errors import CourseError
+from dlcourse.course.notebook import read_notebook
 from dlcourse.course.release import (
     committed_bytes,
     generate_assignment,
@@ -41,6 +44,7 @@ SOLUTION_STUDENT = "solution"
 BLANK_STUDENT = "blank"
 SOLUTION_CHECK = "solution full marks"
 BLANK_CHECK = "blank scores zero"
+CLEAN_CHECK = "solution runs cleanly"
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,12 @@ def validate_assignment(course: Course, name: str) -> list[ValidationResult]:
     except CourseError as exc:
         results.append(ValidationResult(name, "release current", False, exc.message))
     try:
-        solution, blank = _grade_solution_and_blank(course, assignment)
-    except CourseError as exc:  # nbgrader could not even generate or grade: both checks fail
+        solution, blank, errors = _grade_solution_and_blank(course, assignment)
+    except CourseError as exc:  # nbgrader could not even generate or grade: every later check fails
         return results + [
-            ValidationResult(name, check, False, exc.message) for check in (SOLUTION_CHECK, BLANK_CHECK)
+            ValidationResult(name, check, False, exc.message) for check in (SOLUTION_CHECK, BLANK_CHECK, CLEAN_CHECK)
         ]
-    return results + [_check_solution(name, solution), _check_blank(name, blank)]
+    return results + [_check_solution(name, solution), _check_blank(name, blank), _check_clean(name, errors)]
 
 
 def _check_current(course: Course, name: str) -> ValidationResult:
@@ -101,14 +105,38 @@ def _check_current(course: Course, name: str) -> ValidationResult:
     )
 
 
-def _grade_solution_and_blank(course: Course, assignment: Assignment) -> tuple[SubmissionResult, SubmissionResult]:
-    """Autograde the instructor notebooks and the untouched student notebooks as two students."""
+def _grade_solution_and_blank(
+    course: Course, assignment: Assignment
+) -> tuple[SubmissionResult, SubmissionResult, list[str]]:
+    """Autograde the instructor notebooks and the untouched student notebooks as two students.
+
+    Returns both results and the errors raised anywhere in the graded solution (``"NB cell I: Error: ..."``).
+    """
     name = assignment.name
     with sandbox(course, [name]) as tmp:
         release = generate_assignment(tmp, name, database=True)
         submit(tmp, name, SOLUTION_STUDENT, {p.stem: p for p in tmp.source_notebooks(name)})
         submit(tmp, name, BLANK_STUDENT, {p.stem: p for p in sorted(release.glob("*.ipynb"))})
-        return grade_submission(tmp, assignment, SOLUTION_STUDENT), grade_submission(tmp, assignment, BLANK_STUDENT)
+        solution = grade_submission(tmp, assignment, SOLUTION_STUDENT)
+        blank = grade_submission(tmp, assignment, BLANK_STUDENT)
+        return solution, blank, _cell_errors(tmp.autograded_dir / SOLUTION_STUDENT / name)
+
+
+def _cell_errors(folder: Path) -> list[str]:
+    """Every error output in the notebooks of ``folder``, as ``"NB cell I: Name: value"`` (first line)."""
+    found = []
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            notebook = read_notebook(path)
+        except CourseError as exc:
+            found.append(f"{path.stem}: {exc.message}")
+            continue
+        for index, cell in enumerate(notebook.cells):
+            for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+                if output.get("output_type") == "error":
+                    value = (str(output.get("evalue", "")).splitlines() or [""])[0][:160]
+                    found.append(f"{path.stem} cell {index}: {output.get('ename', 'Error')}: {value}")
+    return found
 
 
 def _check_solution(name: str, result: SubmissionResult) -> ValidationResult:
@@ -147,6 +175,13 @@ def _check_blank(name: str, result: SubmissionResult) -> ValidationResult:
         f"the blank release scores {result.score:g}/{result.max_score:g}: these test cells pass without "
         f"student code: {', '.join(free)}",
     )
+
+
+def _check_clean(name: str, errors: Sequence[str]) -> ValidationResult:
+    """No cell of the graded solution raised, graded or not."""
+    if not errors:
+        return ValidationResult(name, CLEAN_CHECK, True)
+    return ValidationResult(name, CLEAN_CHECK, False, "the solution raised: " + "; ".join(errors))
 
 
 def format_table(results: Sequence[ValidationResult]) -> str:

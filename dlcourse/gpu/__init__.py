@@ -38,6 +38,8 @@ from dlcourse.gpu.cnns import *  # 09 CNN architectures: SimpleCNN, ResidualBloc
 from dlcourse.gpu.rnn import *  # 10 recurrent networks (autograd Functions, modules equal to nn.RNN/LSTM/GRU)
 from dlcourse.gpu.charlm import *  # 10 the character-level language model
 from dlcourse.gpu.attention import *  # 11 attention twins, MultiHeadAttention, the transformer block
+from dlcourse.gpu.generative import *  # 12 generative-model twins, autoencoder, VAE, GAN on 2-D data
+from dlcourse.gpu.rl import *  # 13 reinforcement learning twins, REINFORCE on CartPole
 
 from dlcourse.ref._namespace import public_names as _public_names
 

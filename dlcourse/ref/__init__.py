@@ -27,6 +27,8 @@ from dlcourse.ref.conv import *  # 08 convolution, im2col, pooling, transposed c
 from dlcourse.ref.cnns import *  # 09 CNN architectures: parameter counts, confusion matrix, class weights
 from dlcourse.ref.rnn import *  # 10 recurrent networks: RNN, LSTM, GRU, embeddings, clipping, causal conv
 from dlcourse.ref.attention import *  # 11 attention: positional encoding, masks, scaled dot-product and multi-head
+from dlcourse.ref.generative import *  # 12 generative models: reparameterisation, Gaussian KL, (β-)VAE and GAN losses
+from dlcourse.ref.rl import *  # 13 reinforcement learning: returns, ε-greedy, Q-learning, DQN and REINFORCE losses
 
 from dlcourse.ref._namespace import public_names as _public_names
 

@@ -14,6 +14,10 @@
 - ``dlcourse.widgets.rnn``       10-rnns: gradient norm through time (spectral-radius slider), sampling temperature.
 - ``dlcourse.widgets.attention`` 11-attention: attention heat maps per head (scaling, masks), a trained
   model's maps, the positional-encoding viewer.
+- ``dlcourse.widgets.generative`` 12-generative: latent traversal, grid and interpolation of a 2-D VAE,
+  GAN training snapshots against the learning-rate ratio, latent size vs reconstruction error.
+- ``dlcourse.widgets.rl``        13-reinforcement: Q-learning on the gridworld (values, policy arrows; step/run/reset),
+  the discount-factor slider.
 - ``dlcourse.widgets.compat``    what keeps widgets working on ipywidgets 7.7 (Colab) and 8.x,
   with or without a front end (``show_figure``, ``is_headless``).
 

@@ -1,9 +1,10 @@
-"""The browser session: both labs on a fresh copy of the course, every notebook run once.
+"""The browser session: both labs on a fresh copy of the course, every release and a sample of solutions run once.
 
 Everything expensive happens once, in the session fixture :func:`lab_session`: it copies the
 course (no gradebook, no exchange: a fresh clone), starts ``dlcourse lab`` and
 ``dlcourse lab --instructor`` on it, and drives Chromium through every lecture's release (student
-lab) and solution (instructor lab), ``DLCOURSE_BROWSER_JOBS`` pages at a time (default 2, one
+lab) and a sample of solutions (instructor lab, ``lab_driver.solution_names``),
+``DLCOURSE_BROWSER_JOBS`` pages at a time (default 2, one
 per core). The tests then judge the recorded runs one lecture at a time.
 
 The test module marks its tests ``browser``; they skip, saying why, when Playwright for Python or
@@ -26,9 +27,10 @@ from typing import Any
 import pytest
 from lab_driver import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, LabServer, NotebookRun, copy_course, lecture_names
 from lab_driver import run_all as run_jobs
-from lab_driver import SELFTEST, run_notebook, screenshot, write_selftest
+from lab_driver import SELFTEST, run_notebook, screenshot, solution_names, write_selftest
 
 LECTURES = lecture_names()
+SOLUTIONS = solution_names(LECTURES)
 #: Seconds one notebook's Run All may take in the browser before it counts as stuck.
 NOTEBOOK_TIMEOUT = float(os.environ.get("DLCOURSE_BROWSER_NOTEBOOK_TIMEOUT", "300"))
 
@@ -126,6 +128,7 @@ async def _drive(session: LabSession, parallel: int) -> None:
             for name in LECTURES:
                 jobs.append(lambda name=name: run_notebook(context, session.student, session.course, name, "release",
                                                            widgets=True, timeout=NOTEBOOK_TIMEOUT))
+            for name in SOLUTIONS:
                 jobs.append(lambda name=name: run_notebook(context, session.instructor, session.course, name,
                                                            "solution", widgets=False, timeout=NOTEBOOK_TIMEOUT))
             for run in await run_jobs(jobs, parallel):

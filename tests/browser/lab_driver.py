@@ -82,6 +82,32 @@ def lecture_names(root: Path = ROOT) -> list[str]:
     return [n for n in present if n in wanted] if wanted else present
 
 
+# The solutions run in the instructor lab by default: one NumPy-from-scratch lecture and one with
+# PyTorch training and widgets. Every solution already runs under nbgrader in tests/test_notebooks.py
+# (`dlcourse validate`: full marks, no cell raises); here the claim is that the instructor lab runs
+# them, which two show as well as fifteen, at a seventh of the browser time.
+SOLUTIONS_SAMPLE = ("04-backprop", "11-attention")
+
+
+def solution_names(lectures: list[str]) -> list[str]:
+    """The lectures whose solution is run in the instructor lab.
+
+    ``DLCOURSE_BROWSER_SOLUTIONS=all`` runs every one of ``lectures``, ``=08-convolution,10-rnns``
+    those; by default :data:`SOLUTIONS_SAMPLE` (those of it in ``lectures``, else the first lecture).
+    """
+    wanted = os.environ.get("DLCOURSE_BROWSER_SOLUTIONS", "").strip()
+    if wanted == "all":
+        return list(lectures)
+    if wanted:
+        names = [n.strip() for n in wanted.split(",") if n.strip()]
+        unknown = sorted(set(names) - set(lectures))
+        if unknown:
+            raise ValueError(f"DLCOURSE_BROWSER_SOLUTIONS names no lecture being run: {unknown}")
+        return [n for n in lectures if n in names]
+    sample = [n for n in lectures if n in SOLUTIONS_SAMPLE]
+    return sample or lectures[:1]
+
+
 def copy_course(root: Path, dest: Path) -> Path:
     """A fresh copy of the course at ``dest``: what a clone holds that the labs need, no gradebook."""
     dest.mkdir(parents=True)

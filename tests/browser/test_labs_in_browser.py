@@ -3,7 +3,8 @@
 (a) every lecture's student release, in the student lab (``dlcourse lab``): Run All reaches the
     last cell, no cell fails (an unfinished exercise's check prints its not-written-yet line and
     lets the notebook go on), every widget renders as controls and answers a change of one of them;
-(b) every lecture's solution, in the instructor lab: every check prints its pass line;
+(b) solutions in the instructor lab (a sample, ``lab_driver.solution_names``; every solution also
+    runs under nbgrader in tests/test_notebooks.py): every check prints its pass line;
 (c) the instructor lab (``dlcourse lab --instructor``) on a fresh copy of the course: the
     Formgrader lists every assignment, without warnings; the student lab offers no instructor tools.
 
@@ -16,9 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from lab_driver import NOT_WRITTEN, PASS_LINE, ROOT, NotebookRun, lecture_names, missing
+from lab_driver import NOT_WRITTEN, PASS_LINE, ROOT, NotebookRun, lecture_names, missing, solution_names
 
 LECTURES = lecture_names()
+SOLUTIONS = solution_names(LECTURES)
 _WHY_NOT = missing()
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(_WHY_NOT is not None, reason=str(_WHY_NOT))]
 
@@ -81,7 +83,7 @@ def test_some_lectures_have_widgets(lab_session: Any) -> None:
 # --- (b) the solution -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", LECTURES)
+@pytest.mark.parametrize("name", SOLUTIONS)
 def test_solution_passes_every_check_in_the_instructor_lab(lab_session: Any, name: str) -> None:
     run = _ran(lab_session.solutions.get(name), name)
     assert not run.errors(), f"{run.path}: errors: {run.errors()}{_where(run)}"
