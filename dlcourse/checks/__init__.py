@@ -24,7 +24,7 @@ code?), ``errors`` (``CheckFailure``, ``IntegrityFailure``).
 
 Lectures: ``tensors`` (00), ``autodiff`` (01), ``neurons`` (02), ``losses`` (03),
 ``backprop`` (04), ``optim`` (05), ``init`` and ``norm`` (06), ``regularization`` (07),
-``conv`` (08), ``rnn`` (10), ``attention`` (11),
+``conv`` (08), ``cnns`` (09), ``rnn`` (10), ``attention`` (11),
 ``generative`` (12), ``rl`` (13), ``uncertainty`` (14).
 """
 

@@ -512,7 +512,8 @@ def torch_as_oracle() -> Iterator[None]:
 
 
 def _torch_exercise(torch: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    """Whether the exercise is PyTorch code: a module (or module class), or tensors handed in.
+    """Whether the exercise is PyTorch code: a module (or module class), or tensors or modules handed in
+    (a training loop gets the model).
 
     A NumPy exercise gets NumPy arrays, and its answer must not reach for torch.
     """
@@ -521,7 +522,7 @@ def _torch_exercise(torch: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str
         return True
     values = [*args, *kwargs.values()]
     values += [v for x in values if isinstance(x, (tuple, list)) for v in x]
-    return any(isinstance(v, torch.Tensor) for v in values)
+    return any(isinstance(v, (torch.Tensor, module)) for v in values)
 
 
 def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], *, name: str,

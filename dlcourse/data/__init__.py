@@ -2,6 +2,7 @@
 
 - Synthetic (no files, seeded): :func:`spirals`, :func:`xor`, :func:`moons`, :func:`circles`.
 - Embedded (ships with scikit-learn, no network): :func:`load_digits`.
+- Lecture 09 (seeded): :func:`shapes` (circles, squares, triangles with masks), :func:`imbalanced_split`.
 - Downloaded once into :func:`data_home` (``$DLCOURSE_DATA`` or ``~/.cache/dlcourse``) and verified by
   the published checksums in :data:`REGISTRY`: :func:`load_mnist`, :func:`load_fashion_mnist`,
   :func:`load_cifar10`, or just the files with :func:`fetch`.
@@ -17,6 +18,7 @@ from dlcourse.data.errors import ChecksumMismatchError, DatasetFormatError, Data
 from dlcourse.data.formats import read_cifar_batches, read_idx
 from dlcourse.data.loaders import load_cifar10, load_fashion_mnist, load_mnist
 from dlcourse.data.registry import REGISTRY, DatasetSpec, RemoteFile
+from dlcourse.data.shapes import SHAPE_CLASSES, imbalanced_split, shapes
 from dlcourse.data.synthetic import circles, moons, spirals, xor
 
 __all__ = [
@@ -25,6 +27,9 @@ __all__ = [
     "moons",
     "circles",
     "load_digits",
+    "shapes",
+    "SHAPE_CLASSES",
+    "imbalanced_split",
     "load_mnist",
     "load_fashion_mnist",
     "load_cifar10",

@@ -34,6 +34,7 @@ from dlcourse.gpu.init import *  # 06 initialization
 from dlcourse.gpu.norm import *  # 06 batch normalization
 from dlcourse.gpu.regularization import *  # 07 regularization
 from dlcourse.gpu.conv import *  # 08 convolution by unfold + matmul
+from dlcourse.gpu.cnns import *  # 09 CNN architectures: SimpleCNN, ResidualBlock, Inception, TinySegmenter, training
 from dlcourse.gpu.rnn import *  # 10 recurrent networks (autograd Functions, modules equal to nn.RNN/LSTM/GRU)
 from dlcourse.gpu.charlm import *  # 10 the character-level language model
 from dlcourse.gpu.attention import *  # 11 attention twins, MultiHeadAttention, the transformer block

@@ -24,6 +24,7 @@ from dlcourse.ref.init import *  # 06 initialization
 from dlcourse.ref.norm import *  # 06 batch normalization
 from dlcourse.ref.regularization import *  # 07 regularization
 from dlcourse.ref.conv import *  # 08 convolution, im2col, pooling, transposed convolution
+from dlcourse.ref.cnns import *  # 09 CNN architectures: parameter counts, confusion matrix, class weights
 from dlcourse.ref.rnn import *  # 10 recurrent networks: RNN, LSTM, GRU, embeddings, clipping, causal conv
 from dlcourse.ref.attention import *  # 11 attention: positional encoding, masks, scaled dot-product and multi-head
 from dlcourse.ref.generative import *  # 12 generative models: reparameterisation, Gaussian KL, (β-)VAE and GAN losses

@@ -10,6 +10,7 @@
 - ``dlcourse.widgets.init``      06-init-normalization: activation/gradient statistics through depth.
 - ``dlcourse.widgets.regularization`` 07-regularization: overfitting, dropout masks, search coverage.
 - ``dlcourse.widgets.conv``      08-convolution: kernels, sliding windows, convolution matrices.
+- ``dlcourse.widgets.cnns``      09-cnns: filter and feature-map viewer, misclassification gallery, confusion explorer.
 - ``dlcourse.widgets.rnn``       10-rnns: gradient norm through time (spectral-radius slider), sampling temperature.
 - ``dlcourse.widgets.attention`` 11-attention: attention heat maps per head (scaling, masks), a trained
   model's maps, the positional-encoding viewer.

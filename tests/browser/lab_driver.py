@@ -46,6 +46,9 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: The line a check prints for an exercise the student has not written yet (it does not stop Run All).
 NOT_WRITTEN = re.compile(r"^◻ .*not written yet", re.M)
 PASS_LINE = re.compile(r"^✔ ", re.M)
+#: What tqdm.auto's notebook bar (an HBox of HTML and FloatProgress) shows as text: "epochs:  40%|████  | 2/5 [...".
+#: Training cells show one (lecture 09 on); it is output, not a widget with controls to try.
+PROGRESS_BAR = re.compile(r"\|\s*\d+/\d+ \[")
 #: What a widget looks like when the front end cannot render it: its Python repr.
 TEXT_REPR = re.compile(r"\b[A-Z]\w*\((children|value|description|layout|outputs)=")
 
@@ -274,8 +277,10 @@ class NotebookRun:
         return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
 
     def widget_cells(self) -> list[int]:
-        """Cells whose saved outputs hold a widget view."""
-        return [i for i, c in self.code_cells() if any(WIDGET_VIEW in o.get("data", {}) for o in c.outputs)]
+        """Cells whose saved outputs hold a widget view (other than a progress bar, which has no controls)."""
+        return [i for i, c in self.code_cells() if any(WIDGET_VIEW in o.get("data", {})
+                                                       and not PROGRESS_BAR.search(o["data"].get("text/plain", ""))
+                                                       for o in c.outputs)]
 
 
 # --- the browser ----------------------------------------------------------------------------
