@@ -26,9 +26,11 @@ _RUNNER = r"""
 import json, resource, subprocess, sys, tempfile, time
 import nbformat
 from nbclient import NotebookClient
+from dlcourse.course.kernel import GradingKernelManager  # no stalled widget replies (see its docstring)
 nb = nbformat.read(sys.argv[1], as_version=4)
 with tempfile.TemporaryDirectory() as tmp:
-    client = NotebookClient(nb, timeout=600, allow_errors=False, resources={"metadata": {"path": tmp}})
+    client = NotebookClient(nb, timeout=600, allow_errors=False, resources={"metadata": {"path": tmp}},
+                            kernel_manager_class=GradingKernelManager)
     start = time.perf_counter()
     client.execute(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
