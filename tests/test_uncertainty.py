@@ -255,6 +255,25 @@ def test_twins_equal_the_reference(device: str) -> None:
     labels, scores = rng.integers(0, 2, 30), rng.integers(0, 5, 30).astype(float)
     assert G.auroc(t(labels), t(scores)) == pytest.approx(U.auroc(labels, scores), abs=1e-12)
     assert G.fit_temperature(t(z), t(y)) == pytest.approx(U.fit_temperature(z, y), rel=1e-4)
+    assert G.fit_temperature(t(z), t(y), bounds=(3.0, 4.0)) == 3.0  # the optimum (≈ 1.5) clipped, as the reference's
+    assert U.fit_temperature(z, y, bounds=(3.0, 4.0)) == pytest.approx(3.0, abs=1e-4)
+    close(G.predictive_entropy_from_logits(t(z.T), axis=0), U.predictive_entropy_from_logits(z.T, axis=0))
+    close(G.max_softmax_score(t(z.T), axis=0), U.max_softmax_score(z.T, axis=0))
+    # the remaining twins: same draws, same bins (edges included), same tuples
+    labels7 = rng.integers(0, 4, 9)
+    np.testing.assert_array_equal(to_numpy(G.shuffle_labels(t(labels7), np.random.default_rng(3))),
+                                  U.shuffle_labels(labels7, np.random.default_rng(3)))
+    conf = np.array([0.0, 0.2, 0.25, 0.5, 0.51, 1.0])
+    np.testing.assert_array_equal(to_numpy(G.calibration_bin_index(t(conf), 4)), U.calibration_bin_index(conf, 4))
+    for got, want in zip(G.reliability_diagram(t(p), t(y), 7), U.reliability_diagram(p, y, 7)):
+        np.testing.assert_allclose(to_numpy(got), want, rtol=1e-12, atol=1e-12, equal_nan=True)
+    assert isinstance(G.reliability_diagram(t(p), t(y)), U.ReliabilityBins)
+    means, variances = rng.standard_normal((4, 6)), rng.uniform(0.1, 1, (4, 6))
+    for got, want in zip(G.ensemble_regression(t(means), t(variances)), U.ensemble_regression(means, variances)):
+        close(got, want)
+    close(G.ensemble_regression(t(means))[1], U.ensemble_regression(means)[1])
+    s_in, s_out = rng.integers(0, 4, 12).astype(float), rng.integers(0, 4, 7).astype(float)  # ties on purpose
+    assert G.ood_auroc(t(s_in), t(s_out)) == pytest.approx(U.ood_auroc(s_in, s_out), abs=1e-12)
 
 
 def test_mc_dropout_samples_switch_on_dropout_only(device: str) -> None:

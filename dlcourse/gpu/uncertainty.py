@@ -34,18 +34,25 @@ import torch.nn.functional as F
 from torch import nn
 
 from dlcourse.gpu.device import default_device, to_tensor
+from dlcourse.ref.uncertainty import ReliabilityBins
 
 __all__ = [
-    # twins of dlcourse.ref.uncertainty
+    # twins of dlcourse.ref.uncertainty (ReliabilityBins is the reference's own type, holding tensors here)
+    "shuffle_labels",
     "predictive_entropy",
     "predictive_entropy_from_logits",
     "mc_dropout_stats",
     "ensemble_disagreement",
+    "ensemble_regression",
+    "calibration_bin_index",
+    "ReliabilityBins",
+    "reliability_diagram",
     "expected_calibration_error",
     "temperature_scale",
     "fit_temperature",
     "max_softmax_score",
     "auroc",
+    "ood_auroc",
     # networks and experiments
     "mc_dropout_samples",
     "EnsembleMLP",
@@ -69,22 +76,53 @@ def _log_base(base: float | None) -> float:
 # --------------------------------------------------------------------------- twins
 
 
-def predictive_entropy(probs: torch.Tensor, dim: int = -1, base: float | None = None) -> torch.Tensor:
-    """H(p) = −Σ p log p along ``dim`` (0 · log 0 = 0); nats unless ``base``. Shape (…)."""
+def shuffle_labels(y: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """``y[perm]`` with ``perm = rng.permutation(N)``: the reference's draw, so both give the same labels.
+
+    The permutation comes from NumPy's generator (one seed, one experiment on either side); the
+    result stays on ``y``'s device and ``y`` is left unchanged.
+    """
+    if y.ndim != 1:
+        raise ValueError(f"y must be a 1-D tensor of labels (N,), got shape {tuple(y.shape)}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
+    return y[torch.as_tensor(rng.permutation(y.shape[0]), device=y.device)]
+
+
+def predictive_entropy(probs: torch.Tensor, axis: int = -1, base: float | None = None) -> torch.Tensor:
+    """H(p) = −Σ p log p along ``axis`` (0 · log 0 = 0); nats unless ``base``. Shape (…)."""
     p = probs
     terms = torch.where(p > 0, p * torch.log(torch.where(p > 0, p, torch.ones_like(p))), torch.zeros_like(p))
-    return -terms.sum(dim) / _log_base(base)
+    return -terms.sum(axis) / _log_base(base)
 
 
-def predictive_entropy_from_logits(logits: torch.Tensor, dim: int = -1, base: float | None = None) -> torch.Tensor:
-    """The entropy of softmax(logits), from log-softmax (stable for any logits). Shape (…)."""
-    log_p = torch.log_softmax(logits, dim)
-    return -(log_p.exp() * log_p).sum(dim) / _log_base(base)
+def predictive_entropy_from_logits(logits: torch.Tensor, axis: int = -1, base: float | None = None) -> torch.Tensor:
+    """The entropy of softmax(logits) along ``axis``, from log-softmax (stable for any logits). Shape (…)."""
+    log_p = torch.log_softmax(logits, axis)
+    return -(log_p.exp() * log_p).sum(axis) / _log_base(base)
 
 
 def mc_dropout_stats(samples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and population variance (divide by T) over the sample axis 0 of (T, …) samples."""
     return samples.mean(0), samples.var(0, unbiased=False)
+
+
+def ensemble_regression(means: torch.Tensor, variances: torch.Tensor | None = None
+                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """An ensemble's (M, N) member means (and noise variances): mean, aleatoric, epistemic, each (N,).
+
+    Aleatoric = mean_m σ²_m, epistemic = the population variance of the means over the members.
+    """
+    if means.ndim != 2:
+        raise ValueError(f"means must be (M, N), got shape {tuple(means.shape)}")
+    if variances is None:
+        aleatoric = torch.zeros_like(means[0])
+    else:
+        if variances.shape != means.shape or bool((variances < 0).any()):
+            raise ValueError(f"variances must be ≥ 0 with the means' shape {tuple(means.shape)}, "
+                             f"got shape {tuple(variances.shape)}")
+        aleatoric = variances.mean(0)
+    return means.mean(0), aleatoric, means.var(0, unbiased=False)
 
 
 def ensemble_disagreement(member_probs: torch.Tensor, base: float | None = None) -> torch.Tensor:
@@ -93,6 +131,39 @@ def ensemble_disagreement(member_probs: torch.Tensor, base: float | None = None)
         raise ValueError(f"member_probs must be (M, N, C), got shape {tuple(member_probs.shape)}")
     return (predictive_entropy(member_probs.mean(0), base=base)
             - predictive_entropy(member_probs, base=base).mean(0))
+
+
+def calibration_bin_index(confidences: torch.Tensor, n_bins: int) -> torch.Tensor:
+    """Which of ``n_bins`` equal-width right-closed bins over [0, 1] each confidence falls in: (N,) int64.
+
+    As in the reference, a confidence on an edge goes to the bin below it, and 0 to bin 0.
+    """
+    if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 1:
+        raise ValueError(f"n_bins must be a positive int, got {n_bins!r}")
+    c = confidences
+    if c.ndim != 1 or (c.numel() and (float(c.min()) < 0 or float(c.max()) > 1)):
+        raise ValueError(f"confidences must be a 1-D tensor in [0, 1], got shape {tuple(c.shape)}")
+    inner = torch.linspace(0, 1, n_bins + 1, dtype=torch.float64)[1:-1].to(c.device, c.dtype)
+    return torch.searchsorted(inner, c.contiguous(), right=False).to(torch.int64)
+
+
+def reliability_diagram(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 10) -> ReliabilityBins:
+    """Per-bin accuracy and mean confidence of (N, C) ``probs`` against (N,) ``labels``.
+
+    The reference's :class:`ReliabilityBins`, its fields as tensors on ``probs``' device (NaN
+    where a bin is empty).
+    """
+    conf, pred = probs.max(dim=1)
+    correct = (pred == labels).to(probs.dtype)
+    b = calibration_bin_index(conf, n_bins)
+    counts = torch.bincount(b, minlength=n_bins)
+    filled = counts > 0
+    safe = torch.where(filled, counts, torch.ones_like(counts)).to(probs.dtype)
+    nan = torch.full_like(safe, float("nan"))
+    acc = torch.where(filled, torch.bincount(b, weights=correct, minlength=n_bins) / safe, nan)
+    mean_conf = torch.where(filled, torch.bincount(b, weights=conf, minlength=n_bins) / safe, nan)
+    edges = torch.linspace(0, 1, n_bins + 1, dtype=torch.float64).to(probs.device, probs.dtype)
+    return ReliabilityBins(edges, counts.to(torch.int64), acc, mean_conf)
 
 
 def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 10) -> float:
@@ -112,14 +183,23 @@ def temperature_scale(logits: torch.Tensor, temperature: float | torch.Tensor) -
     return torch.softmax(logits / temperature, -1)
 
 
-def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 100) -> float:
-    """The T > 0 minimising the mean NLL of softmax(logits / T), by L-BFGS on log T (from T = 1).
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, bounds: tuple[float, float] = (0.05, 20.0),
+                    tol: float = 1e-6, max_iter: int = 100) -> float:
+    """The T in ``bounds`` minimising the mean NLL of softmax(logits / T), by L-BFGS on log T (from T = 1).
 
     ``logits`` (N, C) and ``labels`` (N,) come from a validation split; the logits are detached.
+    The NLL is convex in 1/T, so the optimum found is the reference's (its golden-section search
+    over the same ``bounds``), and one outside ``bounds`` is clipped to them, as the reference's
+    search is. L-BFGS stops once the loss or log T changes by less than min(``tol``, 1e-9): its own
+    default, which on this one-parameter problem already lands within the reference's ``tol``.
     """
+    low, high = bounds
+    if not 0 < low < high:
+        raise ValueError(f"bounds must be 0 < low < high, got {bounds!r}")
     z = logits.detach()
     log_t = torch.zeros((), dtype=z.dtype, device=z.device, requires_grad=True)
-    opt = torch.optim.LBFGS([log_t], lr=0.5, max_iter=max_iter, line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS([log_t], lr=0.5, max_iter=max_iter, tolerance_change=min(tol, 1e-9),
+                            line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
@@ -128,12 +208,12 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 
         return loss
 
     opt.step(closure)
-    return float(log_t.detach().exp())
+    return float(min(max(float(log_t.detach().exp()), low), high))
 
 
-def max_softmax_score(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
-    """max_c softmax(z)_c (higher = more in-distribution-looking). Shape (…)."""
-    return torch.softmax(logits, dim).amax(dim)
+def max_softmax_score(logits: torch.Tensor, axis: int = -1) -> torch.Tensor:
+    """max_c softmax(z)_c along ``axis`` (higher = more in-distribution-looking). Shape (…)."""
+    return torch.softmax(logits, axis).amax(axis)
 
 
 def auroc(labels: torch.Tensor, scores: torch.Tensor) -> float:
@@ -150,6 +230,15 @@ def auroc(labels: torch.Tensor, scores: torch.Tensor) -> float:
     ends = counts.cumsum(0).to(torch.float64)
     ranks = (ends - (counts.to(torch.float64) - 1) / 2)[inverse]
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def ood_auroc(scores_in: torch.Tensor, scores_out: torch.Tensor) -> float:
+    """AUROC of telling in-distribution (positives) from out-of-distribution examples by a 1-D score."""
+    if scores_in.ndim != 1 or scores_out.ndim != 1:
+        raise ValueError(f"scores_in and scores_out must be 1-D, got {tuple(scores_in.shape)} and "
+                         f"{tuple(scores_out.shape)}")
+    labels = torch.cat([torch.ones_like(scores_in, dtype=torch.int64), torch.zeros_like(scores_out, dtype=torch.int64)])
+    return auroc(labels, torch.cat([scores_in, scores_out]))
 
 
 # --------------------------------------------------------------------------- MC dropout
