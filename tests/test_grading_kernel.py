@@ -67,6 +67,55 @@ def test_the_grading_channel_wakes_the_poll() -> None:
     assert _reply_wait(WakefulChannel) < 0.5
 
 
+class _MissingSocket:
+    """A socket whose first poll misses a message that is there (a lost wake-up), as in the stall."""
+
+    def __init__(self) -> None:
+        self.polls: list[int | None] = []
+
+    async def poll(self, timeout_ms: int | None = None) -> int:
+        self.polls.append(timeout_ms)
+        return 0 if len(self.polls) == 1 else 1  # the first poll sleeps through; a new one looks again
+
+
+def _get_msg(timeout: float | None) -> tuple[Any, list[int | None]]:
+    channel = WakefulChannel.__new__(WakefulChannel)
+    channel.socket = _MissingSocket()
+
+    async def recv() -> str:
+        return "reply"
+
+    channel._recv = recv
+    return asyncio.run(channel.get_msg(timeout=timeout)), channel.socket.polls
+
+
+@pytest.mark.parametrize("timeout", [300.0, None])
+def test_a_lost_wake_up_costs_one_poll_slice_not_the_cell_timeout(timeout: float | None) -> None:
+    from dlcourse.course.kernel import POLL_SLICE_S
+
+    got, polls = _get_msg(timeout)
+    assert got == "reply"
+    assert polls == [int(POLL_SLICE_S * 1000)] * 2  # two short polls, never one of 300 s
+
+
+def test_a_wait_that_finds_nothing_still_ends_at_its_timeout() -> None:
+    from queue import Empty
+
+    channel = WakefulChannel.__new__(WakefulChannel)
+
+    class Silent:
+        polls: list[int] = []
+
+        async def poll(self, timeout_ms: int) -> int:
+            self.polls.append(timeout_ms)
+            return 0
+
+    channel.socket = Silent()
+    with pytest.raises(Empty):
+        asyncio.run(channel.get_msg(timeout=0.05))
+    assert channel.socket.polls and all(t <= 50 for t in channel.socket.polls)
+
+
 def test_grading_uses_the_wakeful_client_with_or_without_the_sandbox() -> None:
     from traitlets.config import Config
 

@@ -32,6 +32,8 @@ wakes a waiting poll. :class:`GradingExecute` is nbgrader's ``Execute`` with tha
 
 from __future__ import annotations
 
+import time
+from queue import Empty
 from typing import Any
 
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -45,6 +47,7 @@ __all__ = [
     "GradingExecute",
     "GradingKernelClient",
     "GradingKernelManager",
+    "POLL_SLICE_S",
     "WakefulChannel",
     "grading_preprocessors",
 ]
@@ -62,13 +65,35 @@ class _AsyncSender:
         return self.socket.send_multipart(parts, copy=copy)
 
 
+# The longest a wait for a message polls before it looks again. A lost wake-up (above, or one we
+# have not found yet: a 12-generative validate run still waited out a 300 s cell once after the
+# send fix) then costs at most this long instead of the whole cell timeout.
+POLL_SLICE_S = 1.0
+
+
 class WakefulChannel(AsyncZMQSocketChannel):
-    """An async channel whose sends cannot leave a poll on the same socket asleep."""
+    """An async channel whose sends cannot leave a poll on the same socket asleep.
+
+    Its waits also poll in slices of :data:`POLL_SLICE_S`: each new poll re-checks the socket, so a
+    reply that arrived without waking the poll is found within a slice.
+    """
 
     def send(self, msg: dict[str, Any]) -> None:
         """Send ``msg`` (built by the client's session) on this channel's socket."""
         assert self.socket is not None
         self.session.send(_AsyncSender(self.socket), msg)
+
+    async def get_msg(self, timeout: float | None = None) -> dict[str, Any]:  # type: ignore[override]
+        """The next message, waiting at most ``timeout`` seconds (forever when None); raises ``queue.Empty``."""
+        assert self.socket is not None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            wait = POLL_SLICE_S if left is None else min(POLL_SLICE_S, left)
+            if await self.socket.poll(int(wait * 1000)):
+                return await self._recv()
+            if left is not None and left <= wait:
+                raise Empty
 
 
 class GradingKernelClient(AsyncKernelClient):
@@ -77,6 +102,7 @@ class GradingKernelClient(AsyncKernelClient):
     shell_channel_class = Type(WakefulChannel)
     control_channel_class = Type(WakefulChannel)
     stdin_channel_class = Type(WakefulChannel)
+    iopub_channel_class = Type(WakefulChannel)  # never sent on; its waits poll in slices too
 
 
 class GradingKernelManager(AsyncKernelManager):
