@@ -28,6 +28,8 @@ either. The kernel plays no part, so the ipykernel version does not matter.
 ``send_multipart`` (:class:`WakefulChannel`), which re-checks the socket after every send and
 wakes a waiting poll. :class:`GradingExecute` is nbgrader's ``Execute`` with that client;
 :func:`grading_preprocessors` puts it in ``Autograde``'s steps, with the kernel sandboxed or not.
+As a second line of defence, every wait of these channels polls in slices of :data:`POLL_SLICE_S`,
+so a wake-up lost in any other way costs a second rather than the cell timeout.
 """
 
 from __future__ import annotations
