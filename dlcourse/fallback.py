@@ -83,5 +83,6 @@ def yours_or_reference(yours: Callable[..., Any], reference: Callable[..., Any] 
 
 
 # One wrapper per student function, so that `yours_or_reference(f)(x)` in several cells says
-# "not written yet" once. Keyed weakly: redefining the function starts a new entry.
+# "not written yet" once; redefining the function starts a new entry. The wrapper holds its
+# function, so entries live as long as the kernel: a few small objects per lecture.
 _WRAPPERS: weakref.WeakKeyDictionary[Any, _YoursOrReference] = weakref.WeakKeyDictionary()
